@@ -1,0 +1,32 @@
+using System.Text.Json;
+
+namespace Mdl;
+
+/// <summary>How a <see cref="JsonElement"/> crosses the wire between silos and clients: as its UTF-8 text.</summary>
+[GenerateSerializer, Immutable, Alias("mdl.JsonElement")]
+public struct JsonElementSurrogate
+{
+    /// <summary>The element's raw JSON, or null for an undefined element.</summary>
+    [Id(0)] public byte[]? Utf8;
+}
+
+/// <summary>Lets Orleans serialize observation payloads and function arguments, which are free-form JSON.</summary>
+[RegisterConverter]
+public sealed class JsonElementSurrogateConverter : IConverter<JsonElement, JsonElementSurrogate>
+{
+    /// <inheritdoc />
+    public JsonElement ConvertFromSurrogate(in JsonElementSurrogate surrogate)
+    {
+        if (surrogate.Utf8 is null)
+        {
+            return default;
+        }
+
+        using var document = JsonDocument.Parse(surrogate.Utf8);
+        return document.RootElement.Clone();
+    }
+
+    /// <inheritdoc />
+    public JsonElementSurrogate ConvertToSurrogate(in JsonElement value) =>
+        new() { Utf8 = value.ValueKind == JsonValueKind.Undefined ? null : JsonSerializer.SerializeToUtf8Bytes(value) };
+}
