@@ -1,0 +1,480 @@
+using System.Text.Json;
+using Mdl.Decisions;
+using Mdl.Functions;
+using Mdl.Metrics;
+using Mdl.Objectives;
+using Mdl.Observations;
+
+namespace Mdl.Goals;
+
+/// <summary>
+/// The decision loop's logic over a goal's state, with no Orleans in it: the goal grain is a durable, reentrant shell
+/// around this class. Every method runs to completion without awaiting, so state only changes between the grain's awaits.
+/// </summary>
+public sealed class GoalEngine
+{
+    private const string SpendWindow = "P1D";
+    private static readonly MetricMapping SpendMapping = new() { Name = "spend", From = "spend", Field = "cost", Aggregate = Aggregates.Sum, Window = SpendWindow };
+
+    private readonly GoalEngineOptions _options;
+    private readonly HashSet<string> _recentIds;
+
+    /// <summary>Wraps <paramref name="state"/> (as loaded from storage) for goal <paramref name="goalId"/>.</summary>
+    public GoalEngine(string goalId, GoalState state, GoalEngineOptions options)
+    {
+        GoalId = goalId;
+        State = state;
+        _options = options;
+        _recentIds = new HashSet<string>(state.RecentObservationIds, StringComparer.Ordinal);
+    }
+
+    /// <summary>The goal's id.</summary>
+    public string GoalId { get; }
+
+    /// <summary>The state this engine mutates.</summary>
+    public GoalState State { get; }
+
+    /// <summary>Whether the goal has ever been defined.</summary>
+    public bool IsDefined => State.Definition is not null;
+
+    /// <summary>Whether the goal is defined and not deleted.</summary>
+    public bool IsActive => IsDefined && State.Status == GoalStatus.Active;
+
+    /// <summary>How many actions are waiting for their outcome.</summary>
+    public int InFlightCount => State.Actions.Count(a => a.InFlight);
+
+    /// <summary>Puts a (validated) definition in force. Metrics whose mapping changed start afresh; the rest keep their values.</summary>
+    public void Define(GoalDefinition definition, DateTimeOffset now)
+    {
+        var previous = State.Definition?.Metrics.ToDictionary(m => m.Name) ?? [];
+        foreach (var name in State.Metrics.Keys.ToList())
+        {
+            var mapping = definition.Metrics.FirstOrDefault(m => m.Name == name);
+            if (mapping is null || !previous.TryGetValue(name, out var old) || old != mapping)
+            {
+                State.Metrics.Remove(name);
+            }
+        }
+
+        State.Definition = definition;
+        State.Status = GoalStatus.Active;
+        State.Version++;
+        State.UpdatedAt = now;
+    }
+
+    /// <summary>Stops the goal: it keeps its history but observes and acts no more.</summary>
+    public void Delete(DateTimeOffset now)
+    {
+        State.Status = GoalStatus.Deleted;
+        State.UpdatedAt = now;
+    }
+
+    /// <summary>Observe and Orient: dedupe, then apply the metric mappings. Returns what became of the observation.</summary>
+    public ObserveResult Observe(Observation observation, DateTimeOffset now)
+    {
+        if (_recentIds.Contains(observation.Id))
+        {
+            State.DuplicatesIgnored++;
+            return ObserveResult.Duplicate;
+        }
+
+        var definition = State.Definition!;
+        var touched = new List<string>();
+        foreach (var mapping in definition.Metrics)
+        {
+            if (MetricAggregation.Matches(mapping, observation) && MetricAggregation.TryGetSample(mapping, observation, out var sample))
+            {
+                var metric = State.Metrics.TryGetValue(mapping.Name, out var existing) ? existing : State.Metrics[mapping.Name] = new MetricState();
+                MetricAggregation.Add(mapping, metric, sample, now);
+                touched.Add(mapping.Name);
+            }
+        }
+
+        State.ObservationsProcessed++;
+        if (touched.Count == 0)
+        {
+            // Nothing derives from it, so replaying it would change nothing: it needs no dedupe slot and no write.
+            return ObserveResult.Irrelevant;
+        }
+
+        Remember(observation.Id);
+        RealizeEffects(touched, now);
+        State.UpdatedAt = now;
+        return ObserveResult.Relevant;
+    }
+
+    /// <summary>
+    /// Orient's last step: if a projected objective is violated and a slot is free, the context Decide needs; else null.
+    /// </summary>
+    public DecisionContext? PrepareDecision(IFunctionDirectory functions, DateTimeOffset now)
+    {
+        if (!IsActive)
+        {
+            return null;
+        }
+
+        var definition = State.Definition!;
+        if (InFlightCount >= definition.MaxInFlight)
+        {
+            // The in-flight action's outcome will trigger the next Decide; no need to record a refusal per observation.
+            return null;
+        }
+
+        var projected = Projected(now);
+        if (!definition.Objectives.Any(o => GapCalculator.Gap(o, projected.GetValueOrDefault(o.Metric)) > 0))
+        {
+            return null;
+        }
+
+        var candidates = definition.AllowedFunctions
+            .Select(name =>
+            {
+                var health = functions.Health(name);
+                var corrections = definition.Objectives
+                    .Select(o => o.Metric)
+                    .Distinct()
+                    .Where(m => State.EffectCorrections.ContainsKey(CorrectionKey(name, m)))
+                    .ToDictionary(m => m, m => State.EffectCorrections[CorrectionKey(name, m)]);
+                return new CandidateFunction(name, functions.Find(name), health.P95Ms, health.CircuitOpen, corrections);
+            })
+            .ToArray();
+
+        return new DecisionContext(GoalId, definition, projected, candidates, SpentLastDay(now));
+    }
+
+    /// <summary>
+    /// Records a policy's proposal as the next decision. When it chose a function that is still callable (the goal may
+    /// have changed while an asynchronous policy thought), reserves the cost, marks the action in flight and returns the call to make.
+    /// </summary>
+    public (DecisionRecord Decision, ActionRequest? Action) CommitDecision(
+        DecisionContext context, DecisionProposal proposal, string policy, Observation trigger, IFunctionDirectory functions, DateTimeOffset now)
+    {
+        var seq = ++State.DecisionsMade;
+        var record = new DecisionRecord
+        {
+            Seq = seq,
+            GoalId = GoalId,
+            Time = now,
+            Trigger = new DecisionTrigger { ObservationId = trigger.Id, Kind = trigger.Kind },
+            Gaps = proposal.Gaps,
+            Candidates = proposal.Candidates,
+            Policy = policy,
+            Reason = proposal.Reason,
+        };
+
+        ActionRequest? action = null;
+        var definition = State.Definition!;
+        var descriptor = proposal.Chosen is null ? null : functions.Find(proposal.Chosen);
+        if (proposal.Chosen is not null && (descriptor is null || !definition.AllowedFunctions.Contains(proposal.Chosen)))
+        {
+            record = record with { Reason = $"no action: policy chose '{proposal.Chosen}', which the goal may not call" };
+        }
+        else if (descriptor is not null && (!IsActive || InFlightCount >= definition.MaxInFlight))
+        {
+            record = record with { Reason = $"no action: {(IsActive ? "max in flight reached" : "goal deleted")} while deciding" };
+        }
+        else if (descriptor is not null && definition.Budget?.PerDay is { } cap && SpentLastDay(now) + descriptor.Cost > cap + 1e-12)
+        {
+            record = record with { Reason = "no action: budget spent while deciding" };
+        }
+        else if (descriptor is not null)
+        {
+            var key = $"{GoalId}/{seq}";
+            var arguments = BuildArguments(seq, context, trigger);
+            var pending = new PendingAction
+            {
+                Seq = seq,
+                Function = descriptor.Name,
+                IdempotencyKey = key,
+                StartedAt = now,
+                Arguments = arguments,
+                TimeoutMs = Math.Min(descriptor.TimeoutMs, definition.DeadlineMs ?? int.MaxValue),
+            };
+            var current = Current(now);
+            foreach (var (metric, declared) in descriptor.Effects)
+            {
+                pending.ExpectedEffects[metric] = declared * State.EffectCorrections.GetValueOrDefault(CorrectionKey(descriptor.Name, metric), 1.0);
+                if (current.GetValueOrDefault(metric) is { } baseline)
+                {
+                    pending.Baselines[metric] = baseline;
+                }
+            }
+
+            State.Actions.Add(pending);
+            MetricAggregation.Add(SpendMapping, State.Spend, descriptor.Cost, now);
+            State.SpendTotal += descriptor.Cost;
+            State.ActionsTaken++;
+            record = record with { Chosen = descriptor.Name, Utility = proposal.Utility, Arguments = arguments, IdempotencyKey = key };
+            action = ToRequest(pending);
+        }
+
+        AppendDecision(record);
+        State.UpdatedAt = now;
+        return (record, action);
+    }
+
+    /// <summary>
+    /// Act's feedback: records the outcome on its decision and returns the <c>action.result</c> observation to feed back,
+    /// or null when the action is unknown or already completed (a late or repeated outcome changes nothing).
+    /// </summary>
+    public (DecisionRecord Decision, Observation Result)? CompleteAction(long seq, ActionOutcome outcome, DateTimeOffset now)
+    {
+        var pending = State.Actions.FirstOrDefault(a => a.Seq == seq);
+        if (pending is null || !pending.InFlight)
+        {
+            return null;
+        }
+
+        pending.CompletedAt = now;
+        if (outcome.Status != OutcomeStatus.Succeeded || pending.ExpectedEffects.Count == 0)
+        {
+            // Nothing happened (or nothing was expected): no effect is on its way.
+            State.Actions.Remove(pending);
+        }
+
+        var index = State.Decisions.FindIndex(d => d.Seq == seq);
+        var decision = index >= 0
+            ? State.Decisions[index] = State.Decisions[index] with { Outcome = outcome }
+            : new DecisionRecord { Seq = seq, GoalId = GoalId, Chosen = pending.Function, Outcome = outcome };
+
+        var result = new Observation
+        {
+            Id = $"{pending.IdempotencyKey}/result",
+            Kind = ObservationKinds.ActionResult,
+            Source = "mdl",
+            Time = now,
+            Data = JsonSerializer.SerializeToElement(
+                new ActionResultData(pending.Function, seq, outcome.Status, outcome.DurationMs, outcome.Output, outcome.Error),
+                MdlJson.Options),
+        };
+        State.UpdatedAt = now;
+        return (decision, result);
+    }
+
+    /// <summary>The calls to re-issue (same idempotency keys) for actions that were in flight when the goal last stopped.</summary>
+    public IReadOnlyList<ActionRequest> InFlightRequests() =>
+        State.Actions.Where(a => a.InFlight).Select(ToRequest).ToArray();
+
+    /// <summary>Up to <paramref name="limit"/> decisions, newest first.</summary>
+    public DecisionRecord[] Decisions(int limit) =>
+        Enumerable.Reverse(State.Decisions).Take(Math.Max(0, limit)).ToArray();
+
+    /// <summary>Drops what has aged out (window buckets, expired pending effects); call before persisting.</summary>
+    public void Trim(DateTimeOffset now)
+    {
+        if (State.Definition is { } definition)
+        {
+            foreach (var mapping in definition.Metrics)
+            {
+                if (State.Metrics.TryGetValue(mapping.Name, out var metric))
+                {
+                    MetricAggregation.Trim(mapping, metric, now);
+                }
+            }
+        }
+
+        MetricAggregation.Trim(SpendMapping, State.Spend, now);
+        var horizon = EffectHorizon();
+        State.Actions.RemoveAll(a => !a.InFlight && (a.ExpectedEffects.Count == 0 || now - a.CompletedAt!.Value > horizon));
+    }
+
+    /// <summary>The goal as the API shows it.</summary>
+    public GoalSnapshot Snapshot(DateTimeOffset now)
+    {
+        var definition = State.Definition ?? new GoalDefinition();
+        var current = Current(now);
+        var projected = Projected(now);
+        return new GoalSnapshot
+        {
+            GoalId = GoalId,
+            Status = State.Status,
+            Definition = definition,
+            Version = State.Version,
+            Metrics = current.Where(m => m.Value is not null).ToDictionary(m => m.Key, m => m.Value!.Value),
+            Objectives = definition.Objectives.Select(o =>
+            {
+                var value = current.GetValueOrDefault(o.Metric);
+                var ahead = projected.GetValueOrDefault(o.Metric);
+                return new ObjectiveStatus
+                {
+                    Metric = o.Metric,
+                    Op = o.Op,
+                    Target = o.Target,
+                    Weight = o.Weight,
+                    Value = value,
+                    Projected = ahead,
+                    Gap = GapCalculator.Gap(o, value),
+                    Satisfied = GapCalculator.IsSatisfied(o, value),
+                };
+            }).ToArray(),
+            InFlight = State.Actions.Where(a => a.InFlight).Select(a => new InFlightAction
+            {
+                DecisionSeq = a.Seq,
+                Function = a.Function,
+                StartedAt = a.StartedAt,
+                IdempotencyKey = a.IdempotencyKey,
+            }).ToArray(),
+            Spend = new SpendSnapshot { LastDay = SpentLastDay(now), Total = State.SpendTotal, PerDay = definition.Budget?.PerDay },
+            ObservationsProcessed = State.ObservationsProcessed,
+            DuplicatesIgnored = State.DuplicatesIgnored,
+            DecisionsMade = State.DecisionsMade,
+            ActionsTaken = State.ActionsTaken,
+            LastDecision = State.Decisions.Count > 0 ? State.Decisions[^1] : null,
+            UpdatedAt = State.UpdatedAt,
+        };
+    }
+
+    /// <summary>Each mapped metric's value now (null = unknown).</summary>
+    public Dictionary<string, double?> Current(DateTimeOffset now) =>
+        (State.Definition?.Metrics ?? []).ToDictionary(
+            m => m.Name,
+            m => MetricAggregation.Read(m, State.Metrics.GetValueOrDefault(m.Name), now));
+
+    /// <summary>Each metric's value once the expected effects of pending actions land.</summary>
+    public Dictionary<string, double?> Projected(DateTimeOffset now)
+    {
+        var values = Current(now);
+        var horizon = EffectHorizon();
+        foreach (var action in State.Actions)
+        {
+            if (!action.InFlight && now - action.CompletedAt!.Value > horizon)
+            {
+                continue;
+            }
+
+            foreach (var (metric, effect) in action.ExpectedEffects)
+            {
+                if (values.TryGetValue(metric, out var value) && value is { } v)
+                {
+                    values[metric] = v + effect;
+                }
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Spend in the rolling day.</summary>
+    public double SpentLastDay(DateTimeOffset now) => MetricAggregation.Read(SpendMapping, State.Spend, now) ?? 0;
+
+    private TimeSpan EffectHorizon() => Durations.ParseOr(State.Definition?.EffectHorizon, _options.DefaultEffectHorizon);
+
+    /// <summary>
+    /// Compares what completed actions were expected to do to <paramref name="touched"/> metrics with what was observed,
+    /// and learns the ratio (observed ÷ declared) per function and metric. A realised effect is no longer pending.
+    /// </summary>
+    private void RealizeEffects(List<string> touched, DateTimeOffset now)
+    {
+        var current = Current(now);
+        foreach (var metric in touched)
+        {
+            var realized = State.Actions
+                .Where(a => !a.InFlight && a.ExpectedEffects.ContainsKey(metric))
+                .OrderBy(a => a.Seq)
+                .ToList();
+            if (realized.Count == 0)
+            {
+                continue;
+            }
+
+            var expectedTotal = realized.Sum(a => a.ExpectedEffects[metric]);
+            if (current.GetValueOrDefault(metric) is { } observedNow && realized[0].Baselines.TryGetValue(metric, out var baseline) && expectedTotal != 0)
+            {
+                var observedTotal = observedNow - baseline;
+                foreach (var action in realized)
+                {
+                    var expected = action.ExpectedEffects[metric];
+                    var key = CorrectionKey(action.Function, metric);
+                    var correction = State.EffectCorrections.GetValueOrDefault(key, 1.0);
+                    var declared = expected / correction;
+                    var observed = observedTotal * (expected / expectedTotal);
+                    var ratio = declared == 0 ? 1 : Math.Clamp(observed / declared, 0, 2);
+                    var rate = _options.CorrectionLearningRate;
+                    State.EffectCorrections[key] = (1 - rate) * correction + rate * ratio;
+                }
+            }
+
+            foreach (var action in realized)
+            {
+                action.ExpectedEffects.Remove(metric);
+            }
+        }
+
+        State.Actions.RemoveAll(a => !a.InFlight && a.ExpectedEffects.Count == 0);
+    }
+
+    private void Remember(string id)
+    {
+        _recentIds.Add(id);
+        State.RecentObservationIds.Add(id);
+        var excess = State.RecentObservationIds.Count - _options.DedupeWindow;
+        if (excess > 0)
+        {
+            foreach (var old in State.RecentObservationIds.Take(excess))
+            {
+                _recentIds.Remove(old);
+            }
+
+            State.RecentObservationIds.RemoveRange(0, excess);
+        }
+    }
+
+    private void AppendDecision(DecisionRecord record)
+    {
+        State.Decisions.Add(record);
+        var excess = State.Decisions.Count - _options.DecisionHistory;
+        if (excess > 0)
+        {
+            State.Decisions.RemoveRange(0, excess);
+        }
+    }
+
+    private JsonElement BuildArguments(long seq, DecisionContext context, Observation trigger) =>
+        JsonSerializer.SerializeToElement(
+            new ActionArguments(
+                GoalId,
+                seq,
+                State.Definition!.Context,
+                context.Projected.Where(m => m.Value is not null).ToDictionary(m => m.Key, m => m.Value!.Value),
+                new TriggerData(trigger.Id, trigger.Kind, trigger.Data)),
+            MdlJson.Options);
+
+    private ActionRequest ToRequest(PendingAction action) => new(
+        action.Seq,
+        new FunctionCall
+        {
+            Function = action.Function,
+            IdempotencyKey = action.IdempotencyKey,
+            GoalId = GoalId,
+            DecisionSeq = action.Seq,
+            Arguments = action.Arguments,
+        },
+        TimeSpan.FromMilliseconds(action.TimeoutMs));
+
+    private static string CorrectionKey(string function, string metric) => $"{function}|{metric}";
+
+    private sealed record ActionArguments(string GoalId, long DecisionSeq, JsonElement? Context, Dictionary<string, double> Metrics, TriggerData Trigger);
+
+    private sealed record TriggerData(string Id, string Kind, JsonElement Data);
+
+    private sealed record ActionResultData(string Function, long DecisionSeq, string Status, double DurationMs, JsonElement? Output, string? Error);
+}
+
+/// <summary>What became of one observation.</summary>
+public enum ObserveResult
+{
+    /// <summary>Its id had been processed already; ignored.</summary>
+    Duplicate,
+
+    /// <summary>No metric derives from it; counted, nothing else.</summary>
+    Irrelevant,
+
+    /// <summary>It changed at least one metric.</summary>
+    Relevant,
+}
+
+/// <summary>A function call Act must make.</summary>
+/// <param name="Seq">The decision's sequence number.</param>
+/// <param name="Call">The call, with its idempotency key.</param>
+/// <param name="Timeout">How long to wait for it.</param>
+public sealed record ActionRequest(long Seq, FunctionCall Call, TimeSpan Timeout);

@@ -1,0 +1,17 @@
+namespace Mdl.Goals;
+
+/// <summary>Bounds of what a goal keeps in state.</summary>
+public sealed class GoalEngineOptions
+{
+    /// <summary>How many recent observation ids are remembered for dedupe. Default 512.</summary>
+    public int DedupeWindow { get; set; } = 512;
+
+    /// <summary>How many recent decisions are kept in the goal's state. Default 100.</summary>
+    public int DecisionHistory { get; set; } = 100;
+
+    /// <summary>How long an action's expected effect stays pending when the definition gives no horizon. Default 10 minutes.</summary>
+    public TimeSpan DefaultEffectHorizon { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How fast learnt effect corrections follow new outcomes, in (0, 1]. Default 0.3.</summary>
+    public double CorrectionLearningRate { get; set; } = 0.3;
+}

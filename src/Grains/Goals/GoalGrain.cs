@@ -1,0 +1,381 @@
+using System.Diagnostics;
+using Mdl.Decisions;
+using Mdl.Functions;
+using Mdl.Observations;
+using Mdl.Storage;
+using Mdl.Streams;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+using Orleans.Utilities;
+
+namespace Mdl.Goals;
+
+/// <summary>
+/// A goal: the durable, reentrant shell around <see cref="GoalEngine"/>. Observations arrive by direct call, by the goal's
+/// own stream (implicit subscription) and by topic streams (explicit subscriptions); all take the same path.
+/// </summary>
+/// <remarks>
+/// The grain is reentrant so it keeps observing while its actions are in flight. Engine methods never await, so state
+/// only changes between awaits; writes are serialised and coalesced (a write covers every change made before it began).
+/// A decision is written before its function is called (write-ahead), and calls are re-issued with the same
+/// idempotency key if the goal restarts while they are in flight.
+/// </remarks>
+[Reentrant]
+[ImplicitStreamSubscription(StreamNames.GoalNamespace)]
+internal sealed class GoalGrain(
+    [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
+    FunctionCatalog functions,
+    FunctionStatsBook stats,
+    DecisionPolicies policies,
+    IOptions<GoalEngineOptions> options,
+    TimeProvider time,
+    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IStreamSubscriptionObserver
+{
+    private readonly Dictionary<string, StreamSubscriptionHandle<Observation>> _topics = new(StringComparer.Ordinal);
+    private readonly ObserverManager<IDecisionWatcher> _watchers = new(TimeSpan.FromMinutes(1), logger);
+    private GoalEngine _engine = null!;
+    private long _changes;
+    private long _saved;
+    private Task? _writing;
+
+    private string GoalId => this.GetPrimaryKeyString();
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _engine = new GoalEngine(GoalId, state.State, options.Value);
+        if (_engine.IsActive)
+        {
+            await SyncTopicsAsync(resume: true);
+
+            // Calls in flight when the goal last stopped: re-issue them with the same idempotency keys rather than forget them.
+            foreach (var request in _engine.InFlightRequests())
+            {
+                StartAction(request);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<GoalSnapshot> PutDefinitionAsync(GoalDefinition definition)
+    {
+        var normalized = Normalize(definition);
+        var errors = GoalDefinitionValidator.Validate(normalized, functions.Names, policies.Names);
+        if (errors.Count > 0)
+        {
+            throw new GoalDefinitionException(errors);
+        }
+
+        var now = time.GetUtcNow();
+        _engine.Define(normalized, now);
+        await PersistAsync();
+        await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, GoalStatus.Active);
+        await SyncTopicsAsync(resume: false);
+
+        // A new definition may open a gap that nothing has observed yet: decide now rather than wait for an event.
+        await DecideAndActAsync(new Observation { Id = $"definition/{state.State.Version}", Kind = "goal.defined", Time = now });
+        return _engine.Snapshot(time.GetUtcNow());
+    }
+
+    /// <inheritdoc />
+    public Task<GoalSnapshot?> GetSnapshotAsync() =>
+        Task.FromResult(_engine.IsDefined ? _engine.Snapshot(time.GetUtcNow()) : null);
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync()
+    {
+        if (!_engine.IsDefined)
+        {
+            return false;
+        }
+
+        _engine.Delete(time.GetUtcNow());
+        await PersistAsync();
+        await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, GoalStatus.Deleted);
+        await SyncTopicsAsync(resume: false);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async Task<ObserveReceipt> ObserveAsync(Observation[] observations)
+    {
+        if (!_engine.IsActive)
+        {
+            throw new GoalNotFoundException(GoalId, _engine.IsDefined
+                ? $"goal '{GoalId}' was deleted; put a definition to bring it back"
+                : $"goal '{GoalId}' is not defined");
+        }
+
+        var accepted = 0;
+        var duplicates = 0;
+        var actions = new List<ActionRequest>();
+        var changed = false;
+        foreach (var raw in observations)
+        {
+            var observation = raw.WithDefaults(time.GetUtcNow());
+            switch (_engine.Observe(observation, time.GetUtcNow()))
+            {
+                case ObserveResult.Duplicate:
+                    duplicates++;
+                    continue;
+                case ObserveResult.Relevant:
+                    changed = true;
+                    await DecideAsync(observation, actions);
+                    break;
+            }
+
+            accepted++;
+        }
+
+        // The acknowledgement is durable: it returns only once every relevant observation and decision is written.
+        // A duplicate also waits, in case the original is still being written by a call this one overtook.
+        if (changed || duplicates > 0)
+        {
+            await PersistAsync();
+        }
+
+        foreach (var action in actions)
+        {
+            StartAction(action);
+        }
+
+        return new ObserveReceipt(accepted, duplicates);
+    }
+
+    /// <inheritdoc />
+    public Task<DecisionRecord[]> GetDecisionsAsync(int limit) => Task.FromResult(_engine.Decisions(limit));
+
+    /// <inheritdoc />
+    public Task WatchAsync(IDecisionWatcher watcher)
+    {
+        _watchers.Subscribe(watcher, watcher);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task UnwatchAsync(IDecisionWatcher watcher)
+    {
+        _watchers.Unsubscribe(watcher);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+    {
+        // The goal's own stream: every goal id is implicitly subscribed, so publishing to it reaches the goal.
+        var handle = handleFactory.Create<Observation>();
+        await handle.ResumeAsync(OnStreamItemAsync);
+    }
+
+    private async Task OnStreamItemAsync(Observation observation, StreamSequenceToken? token)
+    {
+        if (!_engine.IsActive)
+        {
+            logger.LogDebug("Goal {GoalId} is not active; stream observation {ObservationId} ignored", GoalId, observation.Id);
+            return;
+        }
+
+        await ObserveAsync([observation]);
+    }
+
+    private async Task DecideAndActAsync(Observation trigger)
+    {
+        var actions = new List<ActionRequest>();
+        await DecideAsync(trigger, actions);
+        if (actions.Count > 0 || _changes > _saved)
+        {
+            await PersistAsync();
+        }
+
+        foreach (var action in actions)
+        {
+            StartAction(action);
+        }
+    }
+
+    private async Task DecideAsync(Observation trigger, List<ActionRequest> actions)
+    {
+        if (_engine.PrepareDecision(functions, time.GetUtcNow()) is not { } context)
+        {
+            return;
+        }
+
+        var policy = policies.For(context.Definition);
+        var proposal = await policy.DecideAsync(context, CancellationToken.None);
+        var (decision, action) = _engine.CommitDecision(context, proposal, policy.Name, trigger, functions, time.GetUtcNow());
+        _changes++;
+        if (action is not null)
+        {
+            actions.Add(action);
+        }
+
+        Notify(decision);
+    }
+
+    private void StartAction(ActionRequest request) => _ = RunActionAsync(request);
+
+    private async Task RunActionAsync(ActionRequest request)
+    {
+        var started = Stopwatch.GetTimestamp();
+        ActionOutcome outcome;
+        try
+        {
+            var result = await GrainFactory.GetGrain<IFunctionGrain>(request.Call.Function)
+                .InvokeAsync(request.Call)
+                .WaitAsync(request.Timeout);
+            outcome = result.Succeeded
+                ? new ActionOutcome { Status = OutcomeStatus.Succeeded, Output = result.Output }
+                : new ActionOutcome { Status = OutcomeStatus.Failed, Error = result.Error ?? "the function reported a failure" };
+        }
+        catch (TimeoutException)
+        {
+            outcome = new ActionOutcome { Status = OutcomeStatus.TimedOut, Error = $"no answer within {request.Timeout.TotalMilliseconds:0} ms" };
+        }
+        catch (Exception exception)
+        {
+            outcome = new ActionOutcome { Status = OutcomeStatus.Failed, Error = $"{exception.GetType().Name}: {exception.Message}" };
+        }
+
+        var now = time.GetUtcNow();
+        outcome = outcome with { DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, CompletedAt = now };
+        try
+        {
+            await OnOutcomeAsync(request, outcome);
+        }
+        catch (Exception exception)
+        {
+            // The outcome stays unwritten, so the call is re-issued with its key when the goal next activates.
+            logger.LogError(exception, "Goal {GoalId} could not record the outcome of decision {Seq}", GoalId, request.Seq);
+        }
+    }
+
+    private async Task OnOutcomeAsync(ActionRequest request, ActionOutcome outcome)
+    {
+        var cost = functions.Find(request.Call.Function)?.Cost ?? 0;
+        var sample = new FunctionCallSample(outcome.Status, outcome.DurationMs, cost, outcome.CompletedAt);
+        stats.Record(request.Call.Function, sample);
+        _ = GrainFactory.GetGrain<IFunctionStatsGrain>(request.Call.Function).RecordAsync(sample);
+
+        if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow()) is not var (decision, result))
+        {
+            return;
+        }
+
+        _changes++;
+        Notify(decision);
+
+        // The outcome is an observation like any other: straight back into Observe, no polling.
+        var actions = new List<ActionRequest>();
+        if (_engine.IsActive)
+        {
+            _engine.Observe(result, time.GetUtcNow());
+            await DecideAsync(result, actions);
+        }
+
+        await PersistAsync();
+        foreach (var action in actions)
+        {
+            StartAction(action);
+        }
+    }
+
+    private void Notify(DecisionRecord decision)
+    {
+        if (_watchers.Count > 0)
+        {
+            _watchers.Notify(w => w.OnDecision(decision));
+        }
+    }
+
+    /// <summary>Writes the state, joining a write that has not started yet (group commit).</summary>
+    private async Task PersistAsync()
+    {
+        var target = ++_changes;
+        while (_saved < target)
+        {
+            if (_writing is { } running)
+            {
+                try
+                {
+                    await running;
+                }
+                finally
+                {
+                    if (_writing == running)
+                    {
+                        _writing = null;
+                    }
+                }
+
+                continue;
+            }
+
+            _writing = WriteNowAsync();
+        }
+    }
+
+    private async Task WriteNowAsync()
+    {
+        var covers = _changes;
+        _engine.Trim(time.GetUtcNow());
+        try
+        {
+            await state.WriteStateAsync();
+            _saved = Math.Max(_saved, covers);
+        }
+        catch
+        {
+            // Memory now holds changes storage refused; reload from storage on the next call rather than diverge.
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private async Task SyncTopicsAsync(bool resume)
+    {
+        var wanted = _engine.IsActive ? state.State.Definition!.Topics.ToHashSet(StringComparer.Ordinal) : [];
+        var provider = this.GetStreamProvider(StreamNames.Provider);
+
+        if (resume)
+        {
+            foreach (var topic in wanted)
+            {
+                var stream = provider.GetStream<Observation>(StreamId.Create(StreamNames.TopicNamespace, topic));
+                var handles = await stream.GetAllSubscriptionHandles();
+                foreach (var extra in handles.Skip(1))
+                {
+                    await extra.UnsubscribeAsync();
+                }
+
+                if (handles.Count > 0)
+                {
+                    _topics[topic] = await handles[0].ResumeAsync(OnStreamItemAsync);
+                }
+            }
+        }
+
+        foreach (var topic in _topics.Keys.Where(t => !wanted.Contains(t)).ToList())
+        {
+            await _topics[topic].UnsubscribeAsync();
+            _topics.Remove(topic);
+        }
+
+        foreach (var topic in wanted.Where(t => !_topics.ContainsKey(t)))
+        {
+            var stream = provider.GetStream<Observation>(StreamId.Create(StreamNames.TopicNamespace, topic));
+            _topics[topic] = await stream.SubscribeAsync(OnStreamItemAsync);
+        }
+    }
+
+    private static GoalDefinition Normalize(GoalDefinition definition) => definition with
+    {
+        Kind = string.IsNullOrWhiteSpace(definition.Kind) ? "generic" : definition.Kind,
+        Objectives = definition.Objectives ?? [],
+        Metrics = definition.Metrics ?? [],
+        Topics = definition.Topics ?? [],
+        AllowedFunctions = definition.AllowedFunctions ?? [],
+    };
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Mdl.Decisions;
+using Mdl.Metrics;
+
+namespace Mdl.Goals;
+
+/// <summary>Everything a goal keeps durably: its definition, metrics, dedupe window, actions, learning and history.</summary>
+[GenerateSerializer, Alias("mdl.GoalState")]
+public sealed class GoalState
+{
+    /// <summary>The definition in force; null until the goal is first defined.</summary>
+    [Id(0)] public GoalDefinition? Definition { get; set; }
+
+    /// <summary><see cref="GoalStatus.Active"/> or <see cref="GoalStatus.Deleted"/>.</summary>
+    [Id(1)] public string Status { get; set; } = GoalStatus.Active;
+
+    /// <summary>How many times the definition has been put.</summary>
+    [Id(2)] public int Version { get; set; }
+
+    /// <summary>Metric name → aggregation state.</summary>
+    [Id(3)] public Dictionary<string, MetricState> Metrics { get; set; } = [];
+
+    /// <summary>Ids of the most recent observations, oldest first: the dedupe window.</summary>
+    [Id(4)] public List<string> RecentObservationIds { get; set; } = [];
+
+    /// <summary>Recent decisions, oldest first.</summary>
+    [Id(5)] public List<DecisionRecord> Decisions { get; set; } = [];
+
+    /// <summary>Decisions ever recorded; the next decision's sequence number is this + 1.</summary>
+    [Id(6)] public long DecisionsMade { get; set; }
+
+    /// <summary>Actions in flight, and completed ones whose expected effect has not been observed yet.</summary>
+    [Id(7)] public List<PendingAction> Actions { get; set; } = [];
+
+    /// <summary>"function|metric" → observed ÷ declared effect, learnt from past outcomes.</summary>
+    [Id(8)] public Dictionary<string, double> EffectCorrections { get; set; } = [];
+
+    /// <summary>Spend over a rolling day.</summary>
+    [Id(9)] public MetricState Spend { get; set; } = new();
+
+    /// <summary>Spend since the goal was defined.</summary>
+    [Id(10)] public double SpendTotal { get; set; }
+
+    /// <summary>Observations processed.</summary>
+    [Id(11)] public long ObservationsProcessed { get; set; }
+
+    /// <summary>Observations ignored as duplicates.</summary>
+    [Id(12)] public long DuplicatesIgnored { get; set; }
+
+    /// <summary>Functions called.</summary>
+    [Id(13)] public long ActionsTaken { get; set; }
+
+    /// <summary>When anything last changed.</summary>
+    [Id(14)] public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>An action that was decided: in flight until its outcome, then awaiting its expected effect.</summary>
+[GenerateSerializer, Alias("mdl.PendingAction")]
+public sealed class PendingAction
+{
+    /// <summary>The decision's sequence number.</summary>
+    [Id(0)] public long Seq { get; set; }
+
+    /// <summary>The function called.</summary>
+    [Id(1)] public string Function { get; set; } = "";
+
+    /// <summary><c>goalId/seq</c>.</summary>
+    [Id(2)] public string IdempotencyKey { get; set; } = "";
+
+    /// <summary>When it was decided and called.</summary>
+    [Id(3)] public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>When its outcome came back; null while in flight.</summary>
+    [Id(4)] public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>Metric → expected change not yet observed (declared × correction).</summary>
+    [Id(5)] public Dictionary<string, double> ExpectedEffects { get; set; } = [];
+
+    /// <summary>Metric → its value when the action was decided (absent when unknown).</summary>
+    [Id(6)] public Dictionary<string, double> Baselines { get; set; } = [];
+
+    /// <summary>The call's arguments, kept so an interrupted call can be re-issued with the same key.</summary>
+    [Id(7)] public JsonElement Arguments { get; set; }
+
+    /// <summary>The call's timeout.</summary>
+    [Id(8)] public int TimeoutMs { get; set; }
+
+    /// <summary>Whether the action is still waiting for its outcome.</summary>
+    public bool InFlight => CompletedAt is null;
+}

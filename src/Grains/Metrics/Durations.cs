@@ -1,0 +1,35 @@
+using System.Xml;
+
+namespace Mdl.Metrics;
+
+/// <summary>ISO-8601 durations (<c>P1D</c>, <c>PT5M</c>, <c>PT0.5S</c>) as used by metric windows and effect horizons.</summary>
+public static class Durations
+{
+    /// <summary>Parses <paramref name="text"/>; false when it is not a positive ISO-8601 duration.</summary>
+    public static bool TryParse(string? text, out TimeSpan duration)
+    {
+        duration = default;
+        if (string.IsNullOrWhiteSpace(text) || text[0] != 'P')
+        {
+            return false;
+        }
+
+        try
+        {
+            // XmlConvert implements the xs:duration lexical form, which is ISO-8601's.
+            duration = XmlConvert.ToTimeSpan(text);
+            return duration > TimeSpan.Zero;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Parses <paramref name="text"/>, or returns <paramref name="fallback"/> when it is absent or invalid.</summary>
+    public static TimeSpan ParseOr(string? text, TimeSpan fallback) => TryParse(text, out var d) ? d : fallback;
+}
