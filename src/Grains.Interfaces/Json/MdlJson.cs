@@ -18,6 +18,7 @@ public static class MdlJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.MaxDepth = 32;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         if (!options.Converters.OfType<JsonStringEnumConverter>().Any())
         {
             options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
@@ -29,7 +30,7 @@ public static class MdlJson
     private static JsonSerializerOptions Create()
     {
         var options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
-        options.MakeReadOnly();
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 }

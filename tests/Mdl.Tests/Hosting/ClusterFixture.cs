@@ -1,0 +1,58 @@
+using Mdl.Hosting;
+using Mdl.Storage;
+using Mdl.Streams;
+using Mdl.Tests.Goals;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace Mdl.Tests.Hosting;
+
+/// <summary>An in-process Orleans test cluster with the loop's grains, memory storage and streams, and the test functions.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    /// <summary>The cluster.</summary>
+    public TestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>A client of the cluster.</summary>
+    public IClusterClient Client => Cluster.Client;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(1);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder
+                .AddMemoryGrainStorage(StorageNames.Goals)
+                .AddMemoryGrainStorage(StorageNames.PubSub)
+                .AddMemoryStreams(StreamNames.Provider)
+                .ConfigureServices(services => services
+                    .AddMdlGrains()
+                    .AddMdlFunction<DrainFunction>()
+                    .AddMdlFunction<BoostFunction>()
+                    .AddMdlFunction<BrokenFunction>());
+        }
+    }
+}
+
+/// <summary>The test classes that share one test cluster.</summary>
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "cluster";
+}
