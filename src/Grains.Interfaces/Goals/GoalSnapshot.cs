@@ -81,7 +81,7 @@ public sealed record ObjectiveStatus
     /// <summary>The value once the expected effects of pending actions land.</summary>
     [Id(5)] public double? Projected { get; init; }
 
-    /// <summary>How far the value is from the target, normalised to [0, 1]; 0 when satisfied or unknown.</summary>
+    /// <summary>How far the value is from the target, in units of the objective's scale; 0 when satisfied or unknown.</summary>
     [Id(6)] public double Gap { get; init; }
 
     /// <summary>Whether the value meets the target (false when it is unknown).</summary>

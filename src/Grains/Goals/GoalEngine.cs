@@ -53,6 +53,12 @@ public sealed class GoalEngine
             if (mapping is null || !previous.TryGetValue(name, out var old) || old != mapping)
             {
                 State.Metrics.Remove(name);
+
+                // Values taken under the old mapping are no baseline for the new one: nothing is learnt from them.
+                foreach (var action in State.Actions)
+                {
+                    action.Baselines.Remove(name);
+                }
             }
         }
 
@@ -226,9 +232,19 @@ public sealed class GoalEngine
         }
 
         pending.CompletedAt = now;
-        if (outcome.Status != OutcomeStatus.Succeeded || pending.ExpectedEffects.Count == 0)
+        if (outcome.Status != OutcomeStatus.Succeeded)
         {
-            // Nothing happened (or nothing was expected): no effect is on its way.
+            // A failed call did nothing: learn that its effect was zero, so a function that keeps failing loses
+            // utility call by call instead of being retried forever, and no effect is on its way.
+            foreach (var metric in pending.ExpectedEffects.Keys)
+            {
+                Learn(pending.Function, metric, ratio: 0);
+            }
+
+            State.Actions.Remove(pending);
+        }
+        else if (pending.ExpectedEffects.Count == 0)
+        {
             State.Actions.Remove(pending);
         }
 
@@ -384,13 +400,10 @@ public sealed class GoalEngine
                 foreach (var action in realized)
                 {
                     var expected = action.ExpectedEffects[metric];
-                    var key = CorrectionKey(action.Function, metric);
-                    var correction = State.EffectCorrections.GetValueOrDefault(key, 1.0);
+                    var correction = State.EffectCorrections.GetValueOrDefault(CorrectionKey(action.Function, metric), 1.0);
                     var declared = expected / correction;
                     var observed = observedTotal * (expected / expectedTotal);
-                    var ratio = declared == 0 ? 1 : Math.Clamp(observed / declared, 0, 2);
-                    var rate = _options.CorrectionLearningRate;
-                    State.EffectCorrections[key] = (1 - rate) * correction + rate * ratio;
+                    Learn(action.Function, metric, declared == 0 ? 1 : observed / declared);
                 }
             }
 
@@ -401,6 +414,15 @@ public sealed class GoalEngine
         }
 
         State.Actions.RemoveAll(a => !a.InFlight && a.ExpectedEffects.Count == 0);
+    }
+
+    /// <summary>Moves the correction of <paramref name="function"/>'s effect on <paramref name="metric"/> toward <paramref name="ratio"/> (observed ÷ declared).</summary>
+    private void Learn(string function, string metric, double ratio)
+    {
+        var key = CorrectionKey(function, metric);
+        var correction = State.EffectCorrections.GetValueOrDefault(key, 1.0);
+        var rate = _options.CorrectionLearningRate;
+        State.EffectCorrections[key] = (1 - rate) * correction + rate * Math.Clamp(ratio, 0, 2);
     }
 
     private void Remember(string id)

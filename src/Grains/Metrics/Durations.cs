@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Xml;
 
 namespace Mdl.Metrics;
@@ -14,9 +15,16 @@ public static class Durations
             return false;
         }
 
+        // ISO-8601's week form (P2W) stands alone; xs:duration, which XmlConvert reads, lacks it.
+        if (text.Length > 2 && text[^1] == 'W' && int.TryParse(text.AsSpan(1, text.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var weeks))
+        {
+            duration = TimeSpan.FromDays(7.0 * weeks);
+            return duration > TimeSpan.Zero;
+        }
+
         try
         {
-            // XmlConvert implements the xs:duration lexical form, which is ISO-8601's.
+            // XmlConvert implements the xs:duration lexical form, which is ISO-8601's other forms.
             duration = XmlConvert.ToTimeSpan(text);
             return duration > TimeSpan.Zero;
         }

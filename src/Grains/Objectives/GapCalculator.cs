@@ -10,11 +10,12 @@ public static class GapCalculator
 
     /// <summary>
     /// The normalised gap of <paramref name="value"/> against <paramref name="objective"/>: 0 when satisfied
-    /// (or when the value is unknown), else the distance to the target divided by the objective's scale, capped at 1.
+    /// (or when the value is unknown), else the distance to the target divided by the objective's scale.
+    /// Not capped: a step that halves a large violation must still show as progress.
     /// </summary>
     public static double Gap(ObjectiveDefinition objective, double? value)
     {
-        if (value is not { } v)
+        if (value is not { } v || IsSatisfied(objective, value))
         {
             return 0;
         }
@@ -30,7 +31,7 @@ public static class GapCalculator
             _ => 0,
         };
 
-        return Math.Clamp(distance / Scale(objective), 0, 1);
+        return Math.Max(0, distance / Scale(objective));
     }
 
     /// <summary>Whether <paramref name="value"/> meets the objective; false when unknown.</summary>
@@ -47,5 +48,5 @@ public static class GapCalculator
 
     /// <summary>What a gap of 1 means in metric units.</summary>
     public static double Scale(ObjectiveDefinition objective) =>
-        objective.Scale is > 0 and var s ? s : Math.Abs(objective.Target) > 0 ? Math.Abs(objective.Target) : 1;
+        objective.Scale is { } s && s > 0 ? s : Math.Abs(objective.Target) > 0 ? Math.Abs(objective.Target) : 1;
 }

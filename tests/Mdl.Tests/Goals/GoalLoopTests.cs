@@ -118,7 +118,7 @@ public sealed class GoalLoopTests(ClusterFixture fixture)
             () => Goal(id).GetDecisionsAsync(50),
             d => d.Any(x => x.Chosen == "test.broken" && x.Outcome is not null),
             "the broken function's outcome");
-        var failed = decisions.First(x => x.Chosen == "test.broken");
+        var failed = decisions.First(x => x.Chosen == "test.broken" && x.Outcome is not null);
         Assert.Equal(OutcomeStatus.Failed, failed.Outcome!.Status);
         Assert.Contains("downstream service is down", failed.Outcome.Error);
         var receipt = await Goal(id).ObserveAsync([new Observation("score.sample", new { value = 0.3 })]);

@@ -1,0 +1,62 @@
+namespace Mdl.Client;
+
+/// <summary>Where and how <see cref="MdlClientHostingExtensions.AddMdlClient"/> connects to an Mdl cluster.</summary>
+public sealed class MdlClientOptions
+{
+    /// <summary>The silos' gateway endpoints as <c>host:port</c>. Default <c>localhost:30000</c>, the embedded silo's gateway.</summary>
+    public List<string> Gateways { get; set; } = ["localhost:30000"];
+
+    /// <summary>The Orleans service id; must match the silos' <c>Mdl__ServiceId</c>. Default <c>mdl</c>.</summary>
+    public string ServiceId { get; set; } = "mdl";
+
+    /// <summary>The Orleans cluster id; must match the silos' <c>Mdl__ClusterId</c>. Default <c>dev</c>.</summary>
+    public string ClusterId { get; set; } = "dev";
+
+    /// <summary>How long the client keeps retrying its first connection before starting fails. Default 5 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long to wait before retrying a failed connection attempt. Default 500 ms.</summary>
+    public TimeSpan ConnectRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Returns what is wrong with these options, or an empty list.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Gateways is not { Count: > 0 })
+        {
+            errors.Add("at least one gateway is required");
+        }
+        else
+        {
+            foreach (var gateway in Gateways)
+            {
+                if (!GatewayAddress.TryParse(gateway, out _))
+                {
+                    errors.Add($"gateway '{gateway}' is not host:port");
+                }
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(ServiceId))
+        {
+            errors.Add("the service id must not be empty");
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterId))
+        {
+            errors.Add("the cluster id must not be empty");
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("the connect timeout must be positive");
+        }
+
+        if (ConnectRetryDelay < TimeSpan.Zero)
+        {
+            errors.Add("the connect retry delay must not be negative");
+        }
+
+        return errors;
+    }
+}

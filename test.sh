@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of Mdl.Orleans and ends with one line: "tests: N passed, N failed".
+# It needs only the .NET SDK (global.json): the embedded silo's SQLite comes with the build.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
+dotnet test Mdl.Orleans.sln -c Release \
+  --logger "trx;LogFilePrefix=mdl" \
+  --logger "console;verbosity=normal" \
+  --results-directory "$results" "$@"
+status=$?
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $status before reporting failures (build or runner error)." >&2
+  failed=1
+fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,212 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Mdl.Decisions;
+using Mdl.Functions;
+using Mdl.Goals;
+using Mdl.Tests.Goals;
+using Mdl.Tests.Hosting;
+using Mdl.Tests.Support;
+
+namespace Mdl.Tests.Ingress;
+
+/// <summary>The HTTP API of DESIGN §5 against the real silo host.</summary>
+[Collection(SiloCollection.Name)]
+public sealed class ApiTests(SiloFixture silo)
+{
+    private const string UserDefinition = """
+        {
+          "kind": "engagement",
+          "description": "Keep user #55 engaged without spamming",
+          "objectives": [
+            { "metric": "engagement.score", "op": ">=", "target": 0.6, "weight": 1.0 },
+            { "metric": "notifications.today", "op": "<=", "target": 3, "weight": 0.5 }
+          ],
+          "metrics": [
+            { "name": "engagement.score", "from": "user.activity", "field": "score", "aggregate": "ewma" },
+            { "name": "notifications.today", "from": "action.result", "function": "notify.push", "aggregate": "count", "window": "P1D" }
+          ],
+          "topics": ["catalog.updates"],
+          "allowedFunctions": ["recommend.items", "notify.push"],
+          "budget": { "perDay": 1.0 },
+          "deadlineMs": 500,
+          "maxInFlight": 2
+        }
+        """;
+
+    private HttpClient Http => silo.Http;
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task Put_then_get_returns_the_snapshot_with_the_definition()
+    {
+        var id = Definitions.NewGoalId("api-user");
+
+        var put = await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition));
+        var get = await Http.GetFromJsonAsync<GoalSnapshot>($"/api/goals/{id}", MdlJson.Options);
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(id, get!.GoalId);
+        Assert.Equal(2, get.Objectives.Length);
+        Assert.Equal(["recommend.items", "notify.push"], get.Definition.AllowedFunctions);
+        Assert.Equal(0, get.ObservationsProcessed);
+    }
+
+    [Fact]
+    public async Task Low_activity_makes_the_goal_act_and_decisions_list_newest_first()
+    {
+        var id = Definitions.NewGoalId("api-act");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+
+        var post = await Http.PostAsync($"/api/goals/{id}/observations", Json("""[{"id":"a1","kind":"user.activity","data":{"score":0.2}},{"id":"a1","kind":"user.activity","data":{"score":0.2}}]"""));
+
+        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        var receipt = await post.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, receipt.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, receipt.GetProperty("duplicates").GetInt32());
+        var decisions = await Eventually.WaitAsync(
+            async () => await Http.GetFromJsonAsync<DecisionRecord[]>($"/api/goals/{id}/decisions?limit=50", MdlJson.Options) ?? [],
+            d => d.Length >= 1 && d.All(x => x.Chosen is null || x.Outcome is not null),
+            "decisions with outcomes");
+        Assert.Equal(decisions.OrderByDescending(d => d.Seq).Select(d => d.Seq), decisions.Select(d => d.Seq));
+        Assert.Contains(decisions, d => d.Chosen == "notify.push" && d.Outcome!.Status == OutcomeStatus.Succeeded);
+        Assert.All(decisions, d => Assert.Equal(2, d.Candidates.Length));
+    }
+
+    [Theory]
+    [InlineData("""{"metric":"engagement.score","op":"=>","target":0.6}""", "objectives[0].op")]
+    [InlineData("""{"metric":"unmapped.metric","op":">=","target":0.6}""", "objectives[0].metric")]
+    public async Task Bad_objective_is_refused_naming_the_field_and_the_stored_definition_is_unchanged(string objective, string field)
+    {
+        var id = Definitions.NewGoalId("api-bad");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+        var bad = UserDefinition.Replace("""{ "metric": "engagement.score", "op": ">=", "target": 0.6, "weight": 1.0 }""", objective);
+
+        var response = await Http.PutAsync($"/api/goals/{id}", Json(bad));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        var stored = await Http.GetFromJsonAsync<GoalSnapshot>($"/api/goals/{id}", MdlJson.Options);
+        Assert.Equal(1, stored!.Version);
+        Assert.Equal(">=", stored.Definition.Objectives[0].Op);
+    }
+
+    [Theory]
+    [InlineData("\"notify.push\"]", "\"no.such.fn\"]", "allowedFunctions[1]")]
+    [InlineData("\"perDay\": 1.0", "\"perDay\": -1", "budget.perDay")]
+    [InlineData("\"maxInFlight\": 2", "\"maxInFlight\": \"two\"", "maxInFlight")]
+    [InlineData("\"maxInFlight\": 2", "\"maxInFlight\": 2, \"surprise\": true", "surprise")]
+    public async Task Bad_definition_field_is_named_in_a_problem(string from, string to, string field)
+    {
+        var id = Definitions.NewGoalId("api-field");
+
+        var response = await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition.Replace(from, to)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"/api/goals/{id}")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"kind":"user.activity","data":""", "body")]
+    [InlineData("""{"data":{"score":0.1}}""", "kind")]
+    [InlineData("""[{"kind":"user.activity"},{"kind":"user.activity","data":[1]}]""", "[1].data")]
+    [InlineData("42", "body")]
+    public async Task Malformed_observations_are_refused_and_none_is_accepted(string body, string field)
+    {
+        var id = Definitions.NewGoalId("api-obs");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+
+        var response = await Http.PostAsync($"/api/goals/{id}/observations", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        var snapshot = await Http.GetFromJsonAsync<GoalSnapshot>($"/api/goals/{id}", MdlJson.Options);
+        Assert.Equal(0, snapshot!.ObservationsProcessed);
+    }
+
+    [Fact]
+    public async Task Unknown_goal_is_404_for_get_observe_decisions_and_delete()
+    {
+        var id = Definitions.NewGoalId("api-none");
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"/api/goals/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"/api/goals/{id}/decisions")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.DeleteAsync($"/api/goals/{id}")).StatusCode);
+        var observe = await Http.PostAsync($"/api/goals/{id}/observations", Json("""{"kind":"user.activity"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, observe.StatusCode);
+        await ProblemAsync(observe);
+    }
+
+    [Fact]
+    public async Task Delete_is_204_and_the_goal_keeps_its_history()
+    {
+        var id = Definitions.NewGoalId("api-del");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+
+        var delete = await Http.DeleteAsync($"/api/goals/{id}");
+
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        var snapshot = await Http.GetFromJsonAsync<GoalSnapshot>($"/api/goals/{id}", MdlJson.Options);
+        Assert.Equal(GoalStatus.Deleted, snapshot!.Status);
+    }
+
+    [Fact]
+    public async Task Topic_publish_is_accepted_and_reaches_subscribed_goals()
+    {
+        var id = Definitions.NewGoalId("api-topic");
+        var topic = Definitions.NewGoalId("api.events");
+        var definition = UserDefinition.Replace("\"catalog.updates\"", $"\"{topic}\"");
+        (await Http.PutAsync($"/api/goals/{id}", Json(definition))).EnsureSuccessStatusCode();
+
+        var publish = await Http.PostAsync($"/api/topics/{topic}/observations", Json("""{"kind":"user.activity","data":{"score":0.9}}"""));
+
+        Assert.Equal(HttpStatusCode.Accepted, publish.StatusCode);
+        Assert.Equal(1, (await publish.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        await Eventually.WaitAsync(
+            () => Http.GetFromJsonAsync<GoalSnapshot>($"/api/goals/{id}", MdlJson.Options)!,
+            s => s!.Metrics.GetValueOrDefault("engagement.score") == 0.9,
+            "the topic's observation at the goal");
+    }
+
+    [Fact]
+    public async Task Functions_are_listed_with_descriptors_and_live_stats()
+    {
+        var functions = await Http.GetFromJsonAsync<FunctionInfo[]>("/api/functions", MdlJson.Options);
+
+        var push = functions!.Single(f => f.Descriptor.Name == "notify.push");
+        Assert.Equal(SideEffectClass.External, push.Descriptor.SideEffect);
+        Assert.Equal(1, push.Descriptor.Effects["notifications.today"]);
+        Assert.Contains(functions!, f => f.Descriptor.Name == "recommend.items");
+    }
+
+    [Fact]
+    public async Task Health_endpoints_answer()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_decision_limit_is_refused()
+    {
+        var id = Definitions.NewGoalId("api-limit");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+
+        var response = await Http.GetAsync($"/api/goals/{id}/decisions?limit=0");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await ProblemAsync(response)).GetProperty("errors").TryGetProperty("limit", out _));
+    }
+}
