@@ -238,7 +238,7 @@ public sealed class GoalEngine
             // utility call by call instead of being retried forever, and no effect is on its way.
             foreach (var metric in pending.ExpectedEffects.Keys)
             {
-                Learn(pending.Function, metric, ratio: 0);
+                Learn(pending.Function, metric, ratio: 0, _options.FailureLearningRate);
             }
 
             State.Actions.Remove(pending);
@@ -292,6 +292,27 @@ public sealed class GoalEngine
         MetricAggregation.Trim(SpendMapping, State.Spend, now);
         var horizon = EffectHorizon();
         State.Actions.RemoveAll(a => !a.InFlight && (a.ExpectedEffects.Count == 0 || now - a.CompletedAt!.Value > horizon));
+    }
+
+    /// <summary>
+    /// The next moment the goal's view changes by time alone — a windowed metric or the spend window rolls, or a pending
+    /// effect passes its horizon unobserved — or null when nothing is waiting on the clock.
+    /// </summary>
+    public DateTimeOffset? NextTimeChange(DateTimeOffset now)
+    {
+        if (!IsActive)
+        {
+            return null;
+        }
+
+        var definition = State.Definition!;
+        var horizon = EffectHorizon();
+        var times = definition.Metrics
+            .Select(m => MetricAggregation.NextExpiry(m, State.Metrics.GetValueOrDefault(m.Name), now))
+            .Append(definition.Budget?.PerDay is null ? null : MetricAggregation.NextExpiry(SpendMapping, State.Spend, now))
+            .Concat(State.Actions.Where(a => !a.InFlight && a.ExpectedEffects.Count > 0).Select(a => (DateTimeOffset?)(a.CompletedAt!.Value + horizon)))
+            .Where(t => t > now);
+        return times.Min();
     }
 
     /// <summary>The goal as the API shows it.</summary>
@@ -403,7 +424,7 @@ public sealed class GoalEngine
                     var correction = State.EffectCorrections.GetValueOrDefault(CorrectionKey(action.Function, metric), 1.0);
                     var declared = expected / correction;
                     var observed = observedTotal * (expected / expectedTotal);
-                    Learn(action.Function, metric, declared == 0 ? 1 : observed / declared);
+                    Learn(action.Function, metric, declared == 0 ? 1 : observed / declared, _options.CorrectionLearningRate);
                 }
             }
 
@@ -417,11 +438,10 @@ public sealed class GoalEngine
     }
 
     /// <summary>Moves the correction of <paramref name="function"/>'s effect on <paramref name="metric"/> toward <paramref name="ratio"/> (observed ÷ declared).</summary>
-    private void Learn(string function, string metric, double ratio)
+    private void Learn(string function, string metric, double ratio, double rate)
     {
         var key = CorrectionKey(function, metric);
         var correction = State.EffectCorrections.GetValueOrDefault(key, 1.0);
-        var rate = _options.CorrectionLearningRate;
         State.EffectCorrections[key] = (1 - rate) * correction + rate * Math.Clamp(ratio, 0, 2);
     }
 

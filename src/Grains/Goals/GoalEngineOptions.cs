@@ -14,4 +14,10 @@ public sealed class GoalEngineOptions
 
     /// <summary>How fast learnt effect corrections follow new outcomes, in (0, 1]. Default 0.3.</summary>
     public double CorrectionLearningRate { get; set; } = 0.3;
+
+    /// <summary>
+    /// How fast a failed call pulls the function's corrections toward zero, in (0, 1]. Default 0.6: faster than
+    /// success learning, so a failing function is given up after a few tries rather than retried in a tight loop.
+    /// </summary>
+    public double FailureLearningRate { get; set; } = 0.6;
 }

@@ -32,14 +32,22 @@ internal sealed class GoalGrain(
     DecisionPolicies policies,
     IOptions<GoalEngineOptions> options,
     TimeProvider time,
-    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IStreamSubscriptionObserver
+    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IStreamSubscriptionObserver, IRemindable
 {
+    private const string WakeUpReminder = "wake-up";
+
+    // Wake-ups further away than this are also kept in a reminder, which outlives the activation.
+    private static readonly TimeSpan ReminderThreshold = TimeSpan.FromMinutes(1);
+
     private readonly Dictionary<string, StreamSubscriptionHandle<Observation>> _topics = new(StringComparer.Ordinal);
     private readonly ObserverManager<IDecisionWatcher> _watchers = new(TimeSpan.FromMinutes(1), logger);
     private GoalEngine _engine = null!;
     private long _changes;
     private long _saved;
     private Task? _writing;
+    private IGrainTimer? _wakeUp;
+    private DateTimeOffset? _wakeUpAt;
+    private DateTimeOffset? _reminderAt;
 
     private string GoalId => this.GetPrimaryKeyString();
 
@@ -56,8 +64,14 @@ internal sealed class GoalGrain(
             {
                 StartAction(request);
             }
+
+            ScheduleWakeUp();
         }
     }
+
+    /// <inheritdoc />
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == WakeUpReminder ? WakeUpAsync(CancellationToken.None) : Task.CompletedTask;
 
     /// <inheritdoc />
     public async Task<GoalSnapshot> PutDefinitionAsync(GoalDefinition definition)
@@ -325,6 +339,7 @@ internal sealed class GoalGrain(
         {
             await state.WriteStateAsync();
             _saved = Math.Max(_saved, covers);
+            ScheduleWakeUp();
         }
         catch
         {
@@ -332,6 +347,70 @@ internal sealed class GoalGrain(
             DeactivateOnIdle();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Arms a one-shot timer for the next moment time alone changes what the goal sees (a rolling window or an effect
+    /// horizon), so it re-decides then instead of waiting for an observation that may never come. No polling.
+    /// </summary>
+    private void ScheduleWakeUp()
+    {
+        var now = time.GetUtcNow();
+        var next = _engine.NextTimeChange(now);
+        if (next == _wakeUpAt)
+        {
+            return;
+        }
+
+        _wakeUpAt = next;
+        var due = next is { } at ? at - now + TimeSpan.FromMilliseconds(10) : Timeout.InfiniteTimeSpan;
+        if (_wakeUp is null && next is not null)
+        {
+            _wakeUp = this.RegisterGrainTimer(WakeUpAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
+        else
+        {
+            _wakeUp?.Change(due, Timeout.InfiniteTimeSpan);
+        }
+
+        // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle.
+        var wantReminder = next is { } far && far - now > ReminderThreshold ? far : (DateTimeOffset?)null;
+        if (wantReminder != _reminderAt && (wantReminder is null || _reminderAt is null || (wantReminder.Value - _reminderAt.Value).Duration() > ReminderThreshold))
+        {
+            _reminderAt = wantReminder;
+            _ = UpdateReminderAsync(wantReminder is { } when ? when - now : null);
+        }
+    }
+
+    private async Task UpdateReminderAsync(TimeSpan? due)
+    {
+        try
+        {
+            if (due is { } wait)
+            {
+                await this.RegisterOrUpdateReminder(WakeUpReminder, wait, TimeSpan.FromHours(1));
+            }
+            else if (await this.GetReminder(WakeUpReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Goal {GoalId} could not update its wake-up reminder", GoalId);
+        }
+    }
+
+    private async Task WakeUpAsync(CancellationToken cancellationToken)
+    {
+        _wakeUpAt = null;
+        if (_engine.IsActive)
+        {
+            var now = time.GetUtcNow();
+            await DecideAndActAsync(new Observation { Id = $"clock/{now.UtcTicks}", Kind = "goal.clock", Time = now });
+        }
+
+        ScheduleWakeUp();
     }
 
     private async Task SyncTopicsAsync(bool resume)

@@ -156,6 +156,23 @@ public static class MetricAggregation
         }
     }
 
+    /// <summary>
+    /// When the metric's value next changes by time alone (its oldest bucket leaves the window), or null for an
+    /// unwindowed or empty metric. A goal wakes up then, so a rolling limit that frees up is acted on without polling.
+    /// </summary>
+    public static DateTimeOffset? NextExpiry(MetricMapping mapping, MetricState? state, DateTimeOffset now)
+    {
+        if (Window(mapping) is not { } window || state?.Buckets is not { Count: > 0 } buckets)
+        {
+            return null;
+        }
+
+        var width = BucketWidth(window).Ticks;
+        var from = (now - window).UtcTicks;
+        var oldest = buckets.Where(b => b.StartTicks + width > from).Select(b => b.StartTicks).DefaultIfEmpty(long.MaxValue).Min();
+        return oldest == long.MaxValue ? null : new DateTimeOffset(oldest + width + window.Ticks, TimeSpan.Zero);
+    }
+
     /// <summary>Follows a dotted path (<c>a.b.c</c>) through JSON objects.</summary>
     public static bool TryGetPath(JsonElement root, string path, out JsonElement element)
     {

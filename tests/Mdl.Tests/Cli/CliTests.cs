@@ -17,7 +17,8 @@ namespace Mdl.Tests.Cli;
 [Collection(SiloCollection.Name)]
 public sealed partial class CliTests(SiloFixture silo)
 {
-    // The DESIGN §5 definition of user #55, with the user the built-in functions act on.
+    // The DESIGN §5 definition of user #55, with the user the built-in functions act on. Its topic is replaced per goal
+    // (see PutUser55Async): other tests publish to catalog.updates on the shared silo, which would make these goals act.
     private const string User55 = """
         {
           "kind": "engagement",
@@ -46,7 +47,7 @@ public sealed partial class CliTests(SiloFixture silo)
     {
         var id = NewGoalId();
         var file = Path.Combine(Path.GetTempPath(), $"{id}.json");
-        await File.WriteAllTextAsync(file, User55);
+        await File.WriteAllTextAsync(file, User55On(id));
         try
         {
             var put = await RunAsync("goals", "put", id, "--file", file);
@@ -117,7 +118,7 @@ public sealed partial class CliTests(SiloFixture silo)
     public async Task Put_with_an_unknown_operator_exits_1_naming_the_field_and_changes_nothing()
     {
         var id = await PutUser55Async();
-        var bad = User55.Replace("\">=\"", "\"~=\"", StringComparison.Ordinal);
+        var bad = User55On(id).Replace("\">=\"", "\"~=\"", StringComparison.Ordinal);
 
         var refused = await RunWithStdinAsync(bad, "goals", "put", id, "--file", "-");
 
@@ -236,10 +237,10 @@ public sealed partial class CliTests(SiloFixture silo)
         var code = await watching.WaitAsync(Bound);
         Assert.Equal(0, code);
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(2, lines.Length);
+        Assert.True(lines.Length == 2, output.ToString());
         var seq = long.Parse(DecisionSeq().Match(lines[1]).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(seq > before.DecisionsMade, $"decision #{seq} was made before the watch started");
-        Assert.Contains("user.activity", lines[1]);
+        Assert.True(lines[1].Contains("user.activity", StringComparison.Ordinal), output.ToString());
         Assert.Equal("", errors.ToString());
     }
 
@@ -280,10 +281,12 @@ public sealed partial class CliTests(SiloFixture silo)
     [System.Text.RegularExpressions.GeneratedRegex(@"^#(\d+)\s")]
     private static partial System.Text.RegularExpressions.Regex DecisionSeq();
 
+    private static string User55On(string id) => User55.Replace("\"catalog.updates\"", $"\"{id}.updates\"", StringComparison.Ordinal);
+
     private async Task<string> PutUser55Async()
     {
         var id = NewGoalId();
-        var put = await RunWithStdinAsync(User55, "goals", "put", id, "--file", "-");
+        var put = await RunWithStdinAsync(User55On(id), "goals", "put", id, "--file", "-");
         Assert.True(put.Code == 0, put.Err);
         return id;
     }

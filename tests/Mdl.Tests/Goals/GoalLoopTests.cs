@@ -253,4 +253,23 @@ public sealed class GoalLoopTests(ClusterFixture fixture)
         Assert.Equal(engaged.DecisionsMade, rested!.DecisionsMade);
         Assert.Equal(3, (await fixture.Client.GetGrain<IUserInboxGrain>(userId).GetAsync()).Notifications.Length);
     }
+
+    [Fact]
+    public async Task Goal_wakes_up_and_acts_again_when_an_expected_effect_does_not_show_within_its_horizon()
+    {
+        var id = Definitions.NewGoalId("horizon");
+        await Goal(id).PutDefinitionAsync(Definitions.Queue() with { EffectHorizon = "PT1S" });
+
+        await Goal(id).ObserveAsync([Depth(12)]);
+
+        var decisions = await Eventually.WaitAsync(
+            () => Goal(id).GetDecisionsAsync(10),
+            d => d.Length >= 2 && d.All(x => x.Outcome is not null),
+            "a second drain once the first one's effect failed to show",
+            TimeSpan.FromSeconds(15));
+        var retry = decisions.Single(d => d.Seq == 2);
+        Assert.Equal("goal.clock", retry.Trigger.Kind);
+        Assert.Equal("test.drain", retry.Chosen);
+        Assert.True(retry.Time - decisions.Single(d => d.Seq == 1).Outcome!.CompletedAt >= TimeSpan.FromSeconds(1));
+    }
 }

@@ -40,6 +40,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 .AddMemoryGrainStorage(StorageNames.Goals)
                 .AddMemoryGrainStorage(StorageNames.PubSub)
                 .AddMemoryStreams(StreamNames.Provider)
+                .UseInMemoryReminderService()
                 .ConfigureServices(services => services
                     .AddMdlGrains()
                     .AddMdlFunction<DrainFunction>()

@@ -22,13 +22,15 @@ public readonly record struct GatewayAddress(string Host, int Port)
             return false;
         }
 
+        // An IPv6 host must be bracketed: in "::1:30000" the port cannot be told from the address.
         var host = text[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
+        var bracketed = host.StartsWith('[') && host.EndsWith(']');
+        if (bracketed)
         {
             host = host[1..^1];
         }
 
-        if (host.Length == 0 || (host.Contains(':') && !IPAddress.TryParse(host, out _))
+        if (host.Length == 0 || (host.Contains(':') && (!bracketed || !IPAddress.TryParse(host, out _)))
             || !int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             || port is < 1 or > 65535)
         {

@@ -18,7 +18,7 @@ public static class MdlClientHostingExtensions
     public static IServiceCollection AddMdlClient(this IServiceCollection services, Action<MdlClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<MdlClientOptions>();
+        services.AddOptions<MdlClientOptions>().ValidateOnStart();
         if (configure is not null)
         {
             services.Configure(configure);

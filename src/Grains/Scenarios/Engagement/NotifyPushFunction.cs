@@ -16,7 +16,7 @@ internal sealed class NotifyPushFunction(IGrainFactory grains) : IAgentFunction
         Description = "Sends the user a push notification nudging them back.",
         Cost = 0.01,
         ExpectedLatencyMs = 20,
-        Effects = new() { ["engagement.score"] = 0.1, ["notifications.today"] = 1 },
+        Effects = new() { ["engagement.score"] = 0.25, ["notifications.today"] = 1 },
         SideEffect = SideEffectClass.External,
         Permission = "notify",
         InputSchema = JsonDocument.Parse("""{"type":"object","properties":{"message":{"type":"string","maxLength":200}}}""").RootElement.Clone(),

@@ -16,7 +16,7 @@ internal sealed class RecommendItemsFunction(IGrainFactory grains) : IAgentFunct
         Description = "Recommends up to 'count' catalog items the user has not seen yet.",
         Cost = 0.001,
         ExpectedLatencyMs = 5,
-        Effects = new() { ["engagement.score"] = 0.05 },
+        Effects = new() { ["engagement.score"] = 0.1 },
         SideEffect = SideEffectClass.Idempotent,
         Permission = "recommend",
         InputSchema = JsonDocument.Parse("""{"type":"object","properties":{"count":{"type":"integer","minimum":1,"maximum":10}}}""").RootElement.Clone(),
