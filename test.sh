@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of Mdl.Orleans and ends with one line: "tests: N passed, N failed".
-# It needs only the .NET SDK (global.json): the embedded silo's SQLite comes with the build.
+# It needs the .NET SDK (global.json); the embedded silo's SQLite comes with the build. The dashboard's browser
+# test needs Chromium: installed here from Debian's packages when missing and we are root.
 set -uo pipefail
 cd "$(dirname "$0")"
+
+chromium="${MDL_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing Chromium for the dashboard's browser test (apt-get install chromium)…"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "Could not install Chromium; the dashboard test will fail and say how to get it." >&2
+fi
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

@@ -497,6 +497,50 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
+    public void A_failed_call_pulls_the_correction_toward_zero()
+    {
+        var engine = Engine(Goal());
+        var functions = new FakeFunctionDirectory(Boost(effect: 1));
+        engine.Observe(Reading(5), T0);
+        Decide(engine, functions, T0);
+
+        engine.CompleteAction(1, Failed(T0), T0);
+        var once = engine.State.EffectCorrections["boost|score"];
+        Decide(engine, functions, T0);
+        engine.CompleteAction(2, Failed(T0), T0);
+        var twice = engine.State.EffectCorrections["boost|score"];
+
+        Assert.InRange(once, 0, 0.99);
+        Assert.InRange(twice, 0, once - 1e-9);
+    }
+
+    [Fact]
+    public void A_function_that_keeps_failing_is_given_up_on()
+    {
+        var engine = Engine(Goal() with { Policy = new DecisionPolicyOptions { CostWeight = 1, LatencyWeight = 0 } });
+        var functions = new FakeFunctionDirectory(Boost(effect: 4, cost: 0.1));
+        engine.Observe(Reading(5), T0);
+
+        var calls = 0;
+        DecisionRecord decision;
+        while (true)
+        {
+            (decision, var action) = Decide(engine, functions, T0);
+            if (action is null || calls == 20)
+            {
+                break;
+            }
+
+            calls++;
+            engine.CompleteAction(action.Seq, Failed(T0), T0);
+        }
+
+        Assert.InRange(calls, 1, 19);
+        Assert.Null(decision.Chosen);
+        Assert.StartsWith("no action: best utility", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Observing_the_metric_realises_the_effect_and_moves_the_correction_toward_observed_over_declared()
     {
         var engine = Engine(Goal());
@@ -788,6 +832,71 @@ public sealed class GoalEngineTests
 
         Assert.Single(engine.State.Metrics["score"].Buckets!);
         Assert.Equal(2, Score(engine.Current(T0.AddSeconds(75))));
+    }
+
+    [Fact]
+    public void NextTimeChange_is_null_when_nothing_waits_on_the_clock()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+
+        Assert.Null(engine.NextTimeChange(T0));
+    }
+
+    [Fact]
+    public void NextTimeChange_is_when_a_pending_effect_stops_holding_the_goal_back()
+    {
+        var engine = Engine(Goal());
+        var functions = new FakeFunctionDirectory(Boost(effect: 4));
+        engine.Observe(Reading(7), T0);
+        Decide(engine, functions, T0);
+        engine.CompleteAction(1, Succeeded(T0), T0);
+
+        var next = engine.NextTimeChange(T0.AddSeconds(1));
+
+        Assert.NotNull(next);
+        Assert.InRange(next.Value, T0.AddMinutes(9), T0.AddMinutes(10));
+        Assert.Null(engine.PrepareDecision(functions, next.Value.AddMilliseconds(-1)));
+        Assert.NotNull(engine.PrepareDecision(functions, next.Value.AddMilliseconds(1)));
+    }
+
+    [Fact]
+    public void NextTimeChange_is_when_spend_leaves_the_rolling_day_of_a_budgeted_goal()
+    {
+        var engine = Engine(Goal(perDay: 1));
+        engine.Observe(Reading(5), T0);
+        Decide(engine, new FakeFunctionDirectory(Boost(cost: 1)), T0);
+
+        var next = engine.NextTimeChange(T0.AddHours(1));
+
+        Assert.NotNull(next);
+        Assert.InRange(next.Value, T0.AddDays(1), T0.AddDays(1).AddHours(1));
+        Assert.Equal(1, engine.SpentLastDay(next.Value.AddMilliseconds(-1)), 12);
+        Assert.Equal(0, engine.SpentLastDay(next.Value.AddMilliseconds(1)), 12);
+    }
+
+    [Fact]
+    public void NextTimeChange_is_when_a_windowed_metric_next_rolls()
+    {
+        var engine = Engine(Goal() with { Metrics = [Mapping("score", "reading", "sum", field: "value", window: "PT1M")] });
+        engine.Observe(Reading(4), T0);
+
+        var next = engine.NextTimeChange(T0.AddSeconds(1));
+
+        Assert.NotNull(next);
+        Assert.Equal(4, Score(engine.Current(next.Value.AddMilliseconds(-1))));
+        Assert.Equal(0, Score(engine.Current(next.Value.AddMilliseconds(1))));
+    }
+
+    [Fact]
+    public void NextTimeChange_is_null_for_a_deleted_goal()
+    {
+        var engine = Engine(Goal() with { Metrics = [Mapping("score", "reading", "sum", field: "value", window: "PT1M")] });
+        engine.Observe(Reading(4), T0);
+
+        engine.Delete(T0);
+
+        Assert.Null(engine.NextTimeChange(T0));
     }
 
     [Fact]

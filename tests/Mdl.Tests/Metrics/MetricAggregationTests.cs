@@ -173,6 +173,39 @@ public sealed class MetricAggregationTests
     }
 
     [Fact]
+    public void NextExpiry_is_when_the_oldest_sample_in_the_window_leaves_it()
+    {
+        var mapping = Mapping("m", "reading", Aggregates.Count, window: "PT1M");
+        var state = new MetricState();
+        Feed(mapping, state, T0, 1);
+        Feed(mapping, state, T0.AddSeconds(30), 1);
+
+        var first = MetricAggregation.NextExpiry(mapping, state, T0.AddSeconds(40));
+        Assert.NotNull(first);
+        Assert.InRange(first.Value, T0.AddMinutes(1), T0.AddMinutes(1).AddSeconds(1));
+        Assert.Equal(2, MetricAggregation.Read(mapping, state, first.Value.AddMilliseconds(-1)));
+        Assert.Equal(1, MetricAggregation.Read(mapping, state, first.Value.AddMilliseconds(1)));
+
+        var second = MetricAggregation.NextExpiry(mapping, state, first.Value.AddMilliseconds(1));
+        Assert.NotNull(second);
+        Assert.InRange(second.Value, T0.AddSeconds(90), T0.AddSeconds(91));
+        Assert.Equal(0, MetricAggregation.Read(mapping, state, second.Value.AddMilliseconds(1)));
+        Assert.Null(MetricAggregation.NextExpiry(mapping, state, second.Value.AddMilliseconds(1)));
+    }
+
+    [Fact]
+    public void NextExpiry_is_null_for_an_unwindowed_or_empty_metric()
+    {
+        var unwindowed = Mapping("m", "reading", Aggregates.Sum, field: "value");
+        var state = new MetricState();
+        Feed(unwindowed, state, T0, 1);
+
+        Assert.Null(MetricAggregation.NextExpiry(unwindowed, state, T0));
+        Assert.Null(MetricAggregation.NextExpiry(Mapping("m", "reading", Aggregates.Count, window: "PT1M"), new MetricState(), T0));
+        Assert.Null(MetricAggregation.NextExpiry(Mapping("m", "reading", Aggregates.Count, window: "PT1M"), null, T0));
+    }
+
+    [Fact]
     public void Add_records_when_the_last_sample_arrived()
     {
         var mapping = Mapping("m", "reading", Aggregates.Last, field: "value");
