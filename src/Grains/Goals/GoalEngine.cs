@@ -97,13 +97,14 @@ public sealed class GoalEngine
         }
 
         State.ObservationsProcessed++;
+        Remember(observation.Id);
         if (touched.Count == 0)
         {
-            // Nothing derives from it, so replaying it would change nothing: it needs no dedupe slot and no write.
+            // Nothing derives from it, so replaying it would change nothing that matters: it needs no write of its
+            // own (its id and count are saved with the next write).
             return ObserveResult.Irrelevant;
         }
 
-        Remember(observation.Id);
         RealizeEffects(touched, now);
         State.UpdatedAt = now;
         return ObserveResult.Relevant;
@@ -291,7 +292,7 @@ public sealed class GoalEngine
 
         MetricAggregation.Trim(SpendMapping, State.Spend, now);
         var horizon = EffectHorizon();
-        State.Actions.RemoveAll(a => !a.InFlight && (a.ExpectedEffects.Count == 0 || now - a.CompletedAt!.Value > horizon));
+        State.Actions.RemoveAll(a => !a.InFlight && (a.ExpectedEffects.Count == 0 || now - a.CompletedAt!.Value >= horizon));
     }
 
     /// <summary>
@@ -374,7 +375,7 @@ public sealed class GoalEngine
         var horizon = EffectHorizon();
         foreach (var action in State.Actions)
         {
-            if (!action.InFlight && now - action.CompletedAt!.Value > horizon)
+            if (!action.InFlight && now - action.CompletedAt!.Value >= horizon)
             {
                 continue;
             }

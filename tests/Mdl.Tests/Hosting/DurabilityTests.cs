@@ -4,6 +4,7 @@ using Mdl.Goals;
 using Mdl.Silo;
 using Mdl.Tests.Goals;
 using Mdl.Tests.Support;
+using Microsoft.Extensions.Logging;
 
 namespace Mdl.Tests.Hosting;
 
@@ -68,7 +69,7 @@ public sealed class DurabilityTests : IAsyncLifetime
             $"--Mdl:GatewayPort={FreePorts.Next()}",
             $"--Mdl:HttpPort={http}",
             "--Mdl:ClusterId=durability",
-        ]);
+        ], builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
         return new RunningSilo(app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") });
     }

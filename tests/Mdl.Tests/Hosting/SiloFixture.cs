@@ -2,6 +2,7 @@ using Mdl.Silo;
 using Mdl.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Mdl.Tests.Hosting;
 
@@ -47,7 +48,8 @@ public sealed class SiloFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        _app = MdlSiloApp.Build(Args);
+        // Warnings only: the silo's information logs would drown the test output.
+        _app = MdlSiloApp.Build(Args, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await _app.StartAsync();
         Http = new HttpClient { BaseAddress = HttpAddress, Timeout = TimeSpan.FromSeconds(30) };
     }

@@ -13,6 +13,8 @@ namespace Mdl.Client;
 /// not renewed within a minute, so the subscription is renewed every <see cref="MdlClient.WatchRenewalInterval"/>; a renewal
 /// also re-registers the watcher with a goal that was deactivated and reactivated meanwhile. Decisions made while a goal
 /// had forgotten the watcher are missed: fill gaps by sequence number with <see cref="MdlClient.GetDecisionsAsync"/>.
+/// Orleans does not order one-way messages, so decisions made milliseconds apart may arrive out of sequence
+/// (a decision's pending notice never follows its outcome, though): order by <see cref="DecisionRecord.Seq"/> where it matters.
 /// </remarks>
 public sealed class DecisionWatch : IAsyncDisposable
 {
