@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -18,6 +19,9 @@ public static class MdlJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.MaxDepth = 32;
+
+        // Readable operators (">=" rather than "\u003E=") in API and CLI output; the product never embeds JSON in HTML.
+        options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         if (!options.Converters.OfType<JsonStringEnumConverter>().Any())
         {

@@ -126,6 +126,7 @@ internal sealed class GoalGrain(
         var accepted = 0;
         var duplicates = 0;
         var actions = new List<ActionRequest>();
+        var decided = new List<DecisionRecord>();
         var changed = false;
         foreach (var raw in observations)
         {
@@ -137,7 +138,7 @@ internal sealed class GoalGrain(
                     continue;
                 case ObserveResult.Relevant:
                     changed = true;
-                    await DecideAsync(observation, actions);
+                    await DecideAsync(observation, actions, decided);
                     break;
             }
 
@@ -151,6 +152,7 @@ internal sealed class GoalGrain(
             await PersistAsync();
         }
 
+        Notify(decided);
         foreach (var action in actions)
         {
             StartAction(action);
@@ -198,19 +200,21 @@ internal sealed class GoalGrain(
     private async Task DecideAndActAsync(Observation trigger)
     {
         var actions = new List<ActionRequest>();
-        await DecideAsync(trigger, actions);
+        var decided = new List<DecisionRecord>();
+        await DecideAsync(trigger, actions, decided);
         if (actions.Count > 0 || _changes > _saved)
         {
             await PersistAsync();
         }
 
+        Notify(decided);
         foreach (var action in actions)
         {
             StartAction(action);
         }
     }
 
-    private async Task DecideAsync(Observation trigger, List<ActionRequest> actions)
+    private async Task DecideAsync(Observation trigger, List<ActionRequest> actions, List<DecisionRecord> decided)
     {
         if (_engine.PrepareDecision(functions, time.GetUtcNow()) is not { } context)
         {
@@ -226,7 +230,7 @@ internal sealed class GoalGrain(
             actions.Add(action);
         }
 
-        Notify(decision);
+        decided.Add(decision);
     }
 
     private void StartAction(ActionRequest request) => _ = RunActionAsync(request);
@@ -279,26 +283,33 @@ internal sealed class GoalGrain(
         }
 
         _changes++;
-        Notify(decision);
 
         // The outcome is an observation like any other: straight back into Observe, no polling.
         var actions = new List<ActionRequest>();
+        var decided = new List<DecisionRecord> { decision };
         if (_engine.IsActive)
         {
             _engine.Observe(result, time.GetUtcNow());
-            await DecideAsync(result, actions);
+            await DecideAsync(result, actions, decided);
         }
 
         await PersistAsync();
+        Notify(decided);
         foreach (var action in actions)
         {
             StartAction(action);
         }
     }
 
-    private void Notify(DecisionRecord decision)
+    /// <summary>Tells watchers of decisions once they are durable, so nobody sees a decision a failed write loses.</summary>
+    private void Notify(List<DecisionRecord> decisions)
     {
-        if (_watchers.Count > 0)
+        if (_watchers.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var decision in decisions)
         {
             _watchers.Notify(w => w.OnDecision(decision));
         }

@@ -79,26 +79,15 @@ internal static class ApiEndpoints
 
     private static async Task<IResult> ObserveAsync(string goalId, HttpRequest request, IGrainFactory grains)
     {
-        if (BadName("goalId", goalId) is { } bad)
+        var (observations, refused) = await ReadObservationsAsync("goalId", goalId, request, "none was accepted");
+        if (refused is not null)
         {
-            return bad;
-        }
-
-        var (body, error) = await ReadJsonAsync(request);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        var (observations, errors) = ObservationBody.Parse(body);
-        if (observations is null)
-        {
-            return Results.ValidationProblem(errors, title: "The observations were refused; none was accepted.");
+            return refused;
         }
 
         try
         {
-            var receipt = await grains.GetGrain<IGoalGrain>(goalId).ObserveAsync(observations);
+            var receipt = await grains.GetGrain<IGoalGrain>(goalId).ObserveAsync(observations!);
             return Results.Json(new { accepted = receipt.Accepted, duplicates = receipt.Duplicates }, MdlJson.Options, statusCode: StatusCodes.Status202Accepted);
         }
         catch (GoalNotFoundException exception)
@@ -109,25 +98,35 @@ internal static class ApiEndpoints
 
     private static async Task<IResult> PublishAsync(string topic, HttpRequest request, IGrainFactory grains)
     {
-        if (BadName("topic", topic) is { } bad)
+        var (observations, refused) = await ReadObservationsAsync("topic", topic, request, "none was published");
+        if (refused is not null)
         {
-            return bad;
+            return refused;
+        }
+
+        var published = await grains.GetGrain<ITopicGrain>(topic).PublishAsync(observations!);
+        return Results.Json(new { accepted = published }, MdlJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>Checks the route's name and reads the body's observations; either the observations or the refusal.</summary>
+    private static async Task<(Observation[]? Observations, IResult? Refused)> ReadObservationsAsync(
+        string field, string name, HttpRequest request, string consequence)
+    {
+        if (BadName(field, name) is { } bad)
+        {
+            return (null, bad);
         }
 
         var (body, error) = await ReadJsonAsync(request);
         if (error is not null)
         {
-            return error;
+            return (null, error);
         }
 
         var (observations, errors) = ObservationBody.Parse(body);
-        if (observations is null)
-        {
-            return Results.ValidationProblem(errors, title: "The observations were refused; none was published.");
-        }
-
-        var published = await grains.GetGrain<ITopicGrain>(topic).PublishAsync(observations);
-        return Results.Json(new { accepted = published }, MdlJson.Options, statusCode: StatusCodes.Status202Accepted);
+        return observations is null
+            ? (null, Results.ValidationProblem(errors, title: $"The observations were refused; {consequence}."))
+            : (observations, null);
     }
 
     private static async Task<IResult> GetDecisionsAsync(string goalId, HttpRequest request, IGrainFactory grains)

@@ -15,25 +15,7 @@ namespace Mdl.Tests.Ingress;
 [Collection(SiloCollection.Name)]
 public sealed class ApiTests(SiloFixture silo)
 {
-    private const string UserDefinition = """
-        {
-          "kind": "engagement",
-          "description": "Keep user #55 engaged without spamming",
-          "objectives": [
-            { "metric": "engagement.score", "op": ">=", "target": 0.6, "weight": 1.0 },
-            { "metric": "notifications.today", "op": "<=", "target": 3, "weight": 0.5 }
-          ],
-          "metrics": [
-            { "name": "engagement.score", "from": "user.activity", "field": "score", "aggregate": "ewma" },
-            { "name": "notifications.today", "from": "action.result", "function": "notify.push", "aggregate": "count", "window": "P1D" }
-          ],
-          "topics": ["catalog.updates"],
-          "allowedFunctions": ["recommend.items", "notify.push"],
-          "budget": { "perDay": 1.0 },
-          "deadlineMs": 500,
-          "maxInFlight": 2
-        }
-        """;
+    private const string UserDefinition = TestDefinitions.User55Json;
 
     private HttpClient Http => silo.Http;
 
