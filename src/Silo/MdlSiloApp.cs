@@ -1,6 +1,7 @@
 using Mdl.Silo.Health;
 using Mdl.Silo.Hosting;
 using Mdl.Silo.Ingress;
+using Mdl.Silo.Telemetry;
 using Orleans.Dashboard;
 
 namespace Mdl.Silo;
@@ -14,6 +15,7 @@ public static class MdlSiloApp
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
         builder.AddMdlSilo();
+        builder.AddMdlTelemetry();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => MdlJson.Configure(o.SerializerOptions));
         builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: ["ready"]);
@@ -26,6 +28,7 @@ public static class MdlSiloApp
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 }

@@ -3,6 +3,7 @@ using Mdl.Decisions;
 using Mdl.Functions;
 using Mdl.Observations;
 using Mdl.Storage;
+using Mdl.Telemetry;
 using Mdl.Streams;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,6 +55,7 @@ internal sealed class GoalGrain(
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        MdlTelemetry.GoalActivated(+1);
         _engine = new GoalEngine(GoalId, state.State, options.Value);
         if (_engine.IsActive)
         {
@@ -62,11 +64,18 @@ internal sealed class GoalGrain(
             // Calls in flight when the goal last stopped: re-issue them with the same idempotency keys rather than forget them.
             foreach (var request in _engine.InFlightRequests())
             {
-                StartAction(request);
+                StartAction(new ActionStart(request, Stopwatch.GetTimestamp(), default));
             }
 
             ScheduleWakeUp();
         }
+    }
+
+    /// <inheritdoc />
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        MdlTelemetry.GoalActivated(-1);
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -125,31 +134,49 @@ internal sealed class GoalGrain(
 
         var accepted = 0;
         var duplicates = 0;
-        var actions = new List<ActionRequest>();
+        var actions = new List<ActionStart>();
         var decided = new List<DecisionRecord>();
+        var loops = new List<Activity>();
         var changed = false;
-        foreach (var raw in observations)
+        try
         {
-            var observation = raw.WithDefaults(time.GetUtcNow());
-            switch (_engine.Observe(observation, time.GetUtcNow()))
+            foreach (var raw in observations)
             {
-                case ObserveResult.Duplicate:
-                    duplicates++;
-                    continue;
-                case ObserveResult.Relevant:
-                    changed = true;
-                    await DecideAsync(observation, actions, decided);
-                    break;
+                var arrived = Stopwatch.GetTimestamp();
+                var observation = raw.WithDefaults(time.GetUtcNow());
+                var loop = StartLoop(observation);
+                if (loop is not null)
+                {
+                    loops.Add(loop);
+                }
+
+                switch (Observe(observation))
+                {
+                    case ObserveResult.Duplicate:
+                        duplicates++;
+                        continue;
+                    case ObserveResult.Relevant:
+                        changed = true;
+                        await DecideAsync(observation, actions, decided, arrived, loop?.Context ?? default);
+                        break;
+                }
+
+                accepted++;
             }
 
-            accepted++;
+            // The acknowledgement is durable: it returns only once every relevant observation and decision is written.
+            // A duplicate also waits, in case the original is still being written by a call this one overtook.
+            if (changed || duplicates > 0)
+            {
+                await PersistAsync();
+            }
         }
-
-        // The acknowledgement is durable: it returns only once every relevant observation and decision is written.
-        // A duplicate also waits, in case the original is still being written by a call this one overtook.
-        if (changed || duplicates > 0)
+        finally
         {
-            await PersistAsync();
+            foreach (var loop in loops)
+            {
+                loop.Dispose();
+            }
         }
 
         Notify(decided);
@@ -199,12 +226,15 @@ internal sealed class GoalGrain(
 
     private async Task DecideAndActAsync(Observation trigger)
     {
-        var actions = new List<ActionRequest>();
+        var actions = new List<ActionStart>();
         var decided = new List<DecisionRecord>();
-        await DecideAsync(trigger, actions, decided);
-        if (actions.Count > 0 || _changes > _saved)
+        using (var loop = StartLoop(trigger))
         {
-            await PersistAsync();
+            await DecideAsync(trigger, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
+            if (actions.Count > 0 || _changes > _saved)
+            {
+                await PersistAsync();
+            }
         }
 
         Notify(decided);
@@ -214,31 +244,75 @@ internal sealed class GoalGrain(
         }
     }
 
-    private async Task DecideAsync(Observation trigger, List<ActionRequest> actions, List<DecisionRecord> decided)
+    private Activity? StartLoop(Observation observation) =>
+        MdlTelemetry.Source.StartActivity("mdl.loop")
+            ?.SetTag(MdlTelemetry.Tags.GoalId, GoalId)
+            .SetTag(MdlTelemetry.Tags.ObservationKind, observation.Kind);
+
+    /// <summary>Observe (dedupe) and the metric half of Orient, timed as the observe stage.</summary>
+    private ObserveResult Observe(Observation observation)
     {
-        if (_engine.PrepareDecision(functions, time.GetUtcNow()) is not { } context)
+        var started = Stopwatch.GetTimestamp();
+        ObserveResult result;
+        using (var span = MdlTelemetry.Source.StartActivity("mdl.observe"))
+        {
+            result = _engine.Observe(observation, time.GetUtcNow());
+            span?.SetTag(MdlTelemetry.Tags.Result, Describe(result));
+        }
+
+        MdlTelemetry.StageTook("observe", started);
+        MdlTelemetry.Observations.Add(1, new KeyValuePair<string, object?>(MdlTelemetry.Tags.Result, Describe(result)));
+        return result;
+    }
+
+    private async Task DecideAsync(
+        Observation trigger, List<ActionStart> actions, List<DecisionRecord> decided, long arrivedAt, ActivityContext loop)
+    {
+        var started = Stopwatch.GetTimestamp();
+        DecisionContext? context;
+        using (MdlTelemetry.Source.StartActivity("mdl.orient"))
+        {
+            context = _engine.PrepareDecision(functions, time.GetUtcNow());
+        }
+
+        MdlTelemetry.StageTook("orient", started);
+        if (context is null)
         {
             return;
         }
 
+        started = Stopwatch.GetTimestamp();
+        using var span = MdlTelemetry.Source.StartActivity("mdl.decide");
         var policy = policies.For(context.Definition);
         var proposal = await policy.DecideAsync(context, CancellationToken.None);
         var (decision, action) = _engine.CommitDecision(context, proposal, policy.Name, trigger, functions, time.GetUtcNow());
         _changes++;
+        span?.SetTag(MdlTelemetry.Tags.Candidates, proposal.Candidates.Count(c => c.Excluded is null))
+            .SetTag(MdlTelemetry.Tags.Chosen, decision.Chosen)
+            .SetTag(MdlTelemetry.Tags.Utility, decision.Utility)
+            .SetTag(MdlTelemetry.Tags.DecisionSeq, decision.Seq);
+        MdlTelemetry.StageTook("decide", started);
+        MdlTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("mdl.decision", action is null ? "no-action" : "act"));
         if (action is not null)
         {
-            actions.Add(action);
+            actions.Add(new ActionStart(action, arrivedAt, loop));
         }
 
         decided.Add(decision);
     }
 
-    private void StartAction(ActionRequest request) => _ = RunActionAsync(request);
+    private void StartAction(ActionStart start) => _ = RunActionAsync(start);
 
-    private async Task RunActionAsync(ActionRequest request)
+    private async Task RunActionAsync(ActionStart start)
     {
+        var request = start.Request;
+        using var span = MdlTelemetry.Source.StartActivity("mdl.act", ActivityKind.Internal, start.Loop)
+            ?.SetTag(MdlTelemetry.Tags.GoalId, GoalId)
+            .SetTag(MdlTelemetry.Tags.Function, request.Call.Function)
+            .SetTag(MdlTelemetry.Tags.DecisionSeq, request.Seq);
         var started = Stopwatch.GetTimestamp();
         ActionOutcome outcome;
+        MdlTelemetry.ActionInFlight(+1);
         try
         {
             var result = await GrainFactory.GetGrain<IFunctionGrain>(request.Call.Function)
@@ -256,9 +330,24 @@ internal sealed class GoalGrain(
         {
             outcome = new ActionOutcome { Status = OutcomeStatus.Failed, Error = $"{exception.GetType().Name}: {exception.Message}" };
         }
+        finally
+        {
+            MdlTelemetry.ActionInFlight(-1);
+        }
 
         var now = time.GetUtcNow();
         outcome = outcome with { DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, CompletedAt = now };
+        span?.SetTag(MdlTelemetry.Tags.Outcome, outcome.Status);
+        if (outcome.Status != OutcomeStatus.Succeeded)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        }
+
+        var function = new KeyValuePair<string, object?>(MdlTelemetry.Tags.Function, request.Call.Function);
+        MdlTelemetry.StageTook("act", started);
+        MdlTelemetry.Actions.Add(1, function, new KeyValuePair<string, object?>(MdlTelemetry.Tags.Outcome, outcome.Status));
+        MdlTelemetry.Spend.Add(functions.Find(request.Call.Function)?.Cost ?? 0, function);
+        MdlTelemetry.ObserveToAct.Record(Stopwatch.GetElapsedTime(start.ArrivedAt).TotalMilliseconds, function);
         try
         {
             await OnOutcomeAsync(request, outcome);
@@ -285,21 +374,32 @@ internal sealed class GoalGrain(
         _changes++;
 
         // The outcome is an observation like any other: straight back into Observe, no polling.
-        var actions = new List<ActionRequest>();
+        var actions = new List<ActionStart>();
         var decided = new List<DecisionRecord> { decision };
-        if (_engine.IsActive)
+        using (var loop = StartLoop(result))
         {
-            _engine.Observe(result, time.GetUtcNow());
-            await DecideAsync(result, actions, decided);
+            if (_engine.IsActive)
+            {
+                Observe(result);
+                await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
+            }
+
+            await PersistAsync();
         }
 
-        await PersistAsync();
         Notify(decided);
         foreach (var action in actions)
         {
             StartAction(action);
         }
     }
+
+    private static string Describe(ObserveResult result) => result switch
+    {
+        ObserveResult.Duplicate => "duplicate",
+        ObserveResult.Irrelevant => "irrelevant",
+        _ => "relevant",
+    };
 
     /// <summary>Tells watchers of decisions once they are durable, so nobody sees a decision a failed write loses.</summary>
     private void Notify(List<DecisionRecord> decisions)
@@ -469,3 +569,6 @@ internal sealed class GoalGrain(
         AllowedFunctions = definition.AllowedFunctions ?? [],
     };
 }
+
+/// <summary>An action to start: the call, when its triggering observation arrived, and the loop span it belongs to.</summary>
+internal readonly record struct ActionStart(ActionRequest Request, long ArrivedAt, ActivityContext Loop);

@@ -53,6 +53,9 @@ public static class MdlSiloBuilderExtensions
             silo.AddMemoryStreams(StreamNames.Provider);
             silo.UseInMemoryReminderService();
             silo.AddDashboard();
+
+            // A client call, the goal and the function it calls form one trace.
+            silo.AddActivityPropagation();
         });
 
         return builder;

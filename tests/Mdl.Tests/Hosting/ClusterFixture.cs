@@ -21,6 +21,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new TestClusterBuilder(1);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -32,6 +33,12 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.AddActivityPropagation();
+    }
+
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder)
@@ -41,6 +48,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 .AddMemoryGrainStorage(StorageNames.PubSub)
                 .AddMemoryStreams(StreamNames.Provider)
                 .UseInMemoryReminderService()
+                .AddActivityPropagation()
                 .ConfigureServices(services => services
                     .AddMdlGrains()
                     .AddMdlFunction<DrainFunction>()

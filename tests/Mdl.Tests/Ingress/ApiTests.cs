@@ -181,6 +181,21 @@ public sealed class ApiTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task Metrics_endpoint_serves_the_loop_meter_for_prometheus()
+    {
+        var id = Definitions.NewGoalId("api-metrics");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+        (await Http.PostAsync($"/api/goals/{id}/observations", Json("""{"kind":"user.activity","data":{"score":0.2}}"""))).EnsureSuccessStatusCode();
+
+        var text = await Eventually.WaitAsync(
+            () => Http.GetStringAsync("/metrics"),
+            t => t.Contains("mdl_observations", StringComparison.Ordinal) && t.Contains("mdl_stage_duration", StringComparison.Ordinal),
+            "the loop's instruments on /metrics");
+
+        Assert.Contains("mdl_decisions", text);
+    }
+
+    [Fact]
     public async Task Bad_decision_limit_is_refused()
     {
         var id = Definitions.NewGoalId("api-limit");

@@ -39,6 +39,9 @@ public static class MdlClientHostingExtensions
             client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new BoundedConnectionRetryFilter(
                 sp.GetRequiredService<IOptions<MdlClientOptions>>().Value, sp.GetService<TimeProvider>() ?? TimeProvider.System));
             client.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(IGoalGrain).Assembly));
+
+            // The caller's trace continues into the goal and the function it calls.
+            client.AddActivityPropagation();
         });
 
         services.TryAddSingleton(sp => new MdlClient(sp.GetRequiredService<IClusterClient>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));

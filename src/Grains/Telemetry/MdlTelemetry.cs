@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Mdl.Telemetry;
+
+/// <summary>
+/// The loop's traces and metrics: one <c>mdl.loop</c> span per observation with <c>mdl.observe</c>, <c>mdl.orient</c>,
+/// <c>mdl.decide</c> and <c>mdl.act</c> children, and the <c>Mdl</c> meter's instruments. Both are named <see cref="Name"/>.
+/// </summary>
+public static class MdlTelemetry
+{
+    /// <summary>The ActivitySource and Meter name to subscribe to.</summary>
+    public const string Name = "Mdl";
+
+    /// <summary>The loop's spans.</summary>
+    public static ActivitySource Source { get; } = new(Name);
+
+    /// <summary>The loop's instruments.</summary>
+    public static Meter Meter { get; } = new(Name);
+
+    /// <summary>Duration of each stage (tag <c>mdl.stage</c>: observe, orient, decide, act), in milliseconds.</summary>
+    public static Histogram<double> StageDuration { get; } =
+        Meter.CreateHistogram<double>("mdl.stage.duration", "ms", "Duration of one loop stage");
+
+    /// <summary>From an observation's arrival to the outcome of the action it caused, in milliseconds.</summary>
+    public static Histogram<double> ObserveToAct { get; } =
+        Meter.CreateHistogram<double>("mdl.observe_to_act", "ms", "Observation arrival to the chosen function's outcome");
+
+    /// <summary>Observations by result (tag <c>mdl.result</c>: relevant, irrelevant, duplicate).</summary>
+    public static Counter<long> Observations { get; } =
+        Meter.CreateCounter<long>("mdl.observations", "{observation}", "Observations received by goals");
+
+    /// <summary>Decisions recorded (tag <c>mdl.decision</c>: act, no-action).</summary>
+    public static Counter<long> Decisions { get; } =
+        Meter.CreateCounter<long>("mdl.decisions", "{decision}", "Decide steps recorded");
+
+    /// <summary>Actions by function and outcome (tags <c>mdl.function</c>, <c>mdl.outcome</c>).</summary>
+    public static Counter<long> Actions { get; } =
+        Meter.CreateCounter<long>("mdl.actions", "{action}", "Function calls by outcome");
+
+    /// <summary>Declared cost of the calls made (tag <c>mdl.function</c>).</summary>
+    public static Counter<double> Spend { get; } =
+        Meter.CreateCounter<double>("mdl.spend", "{cost}", "Declared cost of function calls");
+
+    private static long _activeGoals;
+    private static long _inFlight;
+
+    static MdlTelemetry()
+    {
+        Meter.CreateObservableGauge("mdl.goals.active", () => Interlocked.Read(ref _activeGoals), "{goal}", "Goal activations in this process");
+        Meter.CreateObservableGauge("mdl.actions.in_flight", () => Interlocked.Read(ref _inFlight), "{action}", "Function calls awaiting their outcome in this process");
+    }
+
+    /// <summary>A goal activation started (+1) or ended (−1).</summary>
+    public static void GoalActivated(int delta) => Interlocked.Add(ref _activeGoals, delta);
+
+    /// <summary>An action started (+1) or finished (−1).</summary>
+    public static void ActionInFlight(int delta) => Interlocked.Add(ref _inFlight, delta);
+
+    /// <summary>Records a stage's duration since <paramref name="startedAt"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    public static void StageTook(string stage, long startedAt) =>
+        StageDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds, new KeyValuePair<string, object?>("mdl.stage", stage));
+
+    /// <summary>Span and tag names.</summary>
+    public static class Tags
+    {
+        /// <summary>The goal's id.</summary>
+        public const string GoalId = "mdl.goal_id";
+
+        /// <summary>The observation's kind.</summary>
+        public const string ObservationKind = "mdl.observation.kind";
+
+        /// <summary>What became of the observation.</summary>
+        public const string Result = "mdl.result";
+
+        /// <summary>How many candidates Decide weighed.</summary>
+        public const string Candidates = "mdl.candidates";
+
+        /// <summary>The function chosen.</summary>
+        public const string Chosen = "mdl.chosen";
+
+        /// <summary>The chosen function's utility.</summary>
+        public const string Utility = "mdl.utility";
+
+        /// <summary>A function's name.</summary>
+        public const string Function = "mdl.function";
+
+        /// <summary>An action's outcome.</summary>
+        public const string Outcome = "mdl.outcome";
+
+        /// <summary>A decision's sequence number.</summary>
+        public const string DecisionSeq = "mdl.decision_seq";
+    }
+}
