@@ -5,9 +5,10 @@ public sealed class FunctionCatalog : IFunctionDirectory
 {
     private readonly Dictionary<string, IAgentFunction> _functions;
     private readonly FunctionStatsBook _stats;
+    private readonly FunctionResilience _resilience;
 
     /// <summary>Builds the catalog; two functions with one name are a configuration error.</summary>
-    public FunctionCatalog(IEnumerable<IAgentFunction> functions, FunctionStatsBook stats)
+    public FunctionCatalog(IEnumerable<IAgentFunction> functions, FunctionStatsBook stats, FunctionResilience resilience)
     {
         _functions = new Dictionary<string, IAgentFunction>(StringComparer.Ordinal);
         foreach (var function in functions)
@@ -19,6 +20,7 @@ public sealed class FunctionCatalog : IFunctionDirectory
         }
 
         _stats = stats;
+        _resilience = resilience;
         Names = _functions.Keys.Order(StringComparer.Ordinal).ToArray();
     }
 
@@ -32,5 +34,5 @@ public sealed class FunctionCatalog : IFunctionDirectory
     public FunctionDescriptor? Find(string name) => _functions.GetValueOrDefault(name)?.Descriptor;
 
     /// <inheritdoc />
-    public FunctionHealth Health(string name) => new(_stats.P95(name), CircuitOpen: false);
+    public FunctionHealth Health(string name) => new(_stats.P95(name), _resilience.IsOpen(name));
 }

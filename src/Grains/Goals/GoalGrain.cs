@@ -8,6 +8,7 @@ using Mdl.Streams;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Polly.CircuitBreaker;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Orleans.Utilities;
@@ -30,6 +31,7 @@ internal sealed class GoalGrain(
     [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
     FunctionCatalog functions,
     FunctionStatsBook stats,
+    FunctionResilience resilience,
     DecisionPolicies policies,
     IOptions<GoalEngineOptions> options,
     TimeProvider time,
@@ -315,16 +317,24 @@ internal sealed class GoalGrain(
         MdlTelemetry.ActionInFlight(+1);
         try
         {
-            var result = await GrainFactory.GetGrain<IFunctionGrain>(request.Call.Function)
-                .InvokeAsync(request.Call)
-                .WaitAsync(request.Timeout);
-            outcome = result.Succeeded
-                ? new ActionOutcome { Status = OutcomeStatus.Succeeded, Output = result.Output }
-                : new ActionOutcome { Status = OutcomeStatus.Failed, Error = result.Error ?? "the function reported a failure" };
+            var result = functions.Find(request.Call.Function) is { } descriptor
+                ? await resilience.ExecuteAsync(
+                    descriptor, request.Timeout, _ => GrainFactory.GetGrain<IFunctionGrain>(request.Call.Function).InvokeAsync(request.Call))
+                : FunctionResult.Failure($"function '{request.Call.Function}' is no longer offered");
+            outcome = result switch
+            {
+                null => new ActionOutcome { Status = OutcomeStatus.Failed, Error = "the function returned nothing" },
+                { Succeeded: true } => new ActionOutcome { Status = OutcomeStatus.Succeeded, Output = result.Output },
+                _ => new ActionOutcome { Status = OutcomeStatus.Failed, Error = result.Error ?? "the function reported a failure" },
+            };
         }
-        catch (TimeoutException)
+        catch (Exception exception) when (exception is OperationCanceledException or TimeoutException)
         {
             outcome = new ActionOutcome { Status = OutcomeStatus.TimedOut, Error = $"no answer within {request.Timeout.TotalMilliseconds:0} ms" };
+        }
+        catch (BrokenCircuitException)
+        {
+            outcome = new ActionOutcome { Status = OutcomeStatus.Failed, Error = "circuit open: the function has been failing; calls are refused until it recovers" };
         }
         catch (Exception exception)
         {

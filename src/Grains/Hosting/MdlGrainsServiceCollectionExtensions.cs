@@ -21,6 +21,8 @@ public static class MdlGrainsServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<FunctionStatsBook>();
+        services.AddOptions<FunctionResilienceOptions>();
+        services.TryAddSingleton<FunctionResilience>();
         services.TryAddSingleton<FunctionCatalog>();
         services.TryAddSingleton<IFunctionDirectory>(sp => sp.GetRequiredService<FunctionCatalog>());
         services.TryAddSingleton<DecisionPolicies>();

@@ -102,3 +102,60 @@ public sealed class BrokenFunction : IAgentFunction
         throw new InvalidOperationException("the downstream service is down");
     }
 }
+
+/// <summary><c>test.flaky</c> (external, so never retried): fails while <see cref="Failing"/> is set; drains like <c>test.drain</c>.</summary>
+public sealed class FlakyFunction : IAgentFunction
+{
+    /// <summary>Whether calls fail.</summary>
+    public static volatile bool Failing = true;
+
+    /// <inheritdoc />
+    public FunctionDescriptor Descriptor { get; } = new()
+    {
+        Name = "test.flaky",
+        Description = "Fails while told to.",
+        Cost = 0.001,
+        ExpectedLatencyMs = 1,
+        Effects = new() { ["queue.depth"] = -5 },
+        SideEffect = SideEffectClass.External,
+        Permission = "queue",
+    };
+
+    /// <inheritdoc />
+    public async Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
+    {
+        await TestFunctionLog.EnterAsync(call);
+        return Failing ? FunctionResult.Failure("flaky service unavailable") : FunctionResult.Success(new { drained = 5 });
+    }
+}
+
+/// <summary><c>test.wobbly</c> (idempotent, so retried): fails the first two attempts of each idempotency key.</summary>
+public sealed class WobblyFunction : IAgentFunction
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts = new();
+
+    /// <inheritdoc />
+    public FunctionDescriptor Descriptor { get; } = new()
+    {
+        Name = "test.wobbly",
+        Description = "Succeeds at the third attempt.",
+        Cost = 0.001,
+        ExpectedLatencyMs = 1,
+        Effects = new() { ["queue.depth"] = -5 },
+        SideEffect = SideEffectClass.Idempotent,
+        Permission = "queue",
+    };
+
+    /// <inheritdoc />
+    public async Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
+    {
+        await TestFunctionLog.EnterAsync(call);
+        var attempt = Attempts.AddOrUpdate(call.IdempotencyKey, 1, (_, n) => n + 1);
+        if (attempt < 3)
+        {
+            throw new TimeoutException($"attempt {attempt} lost");
+        }
+
+        return FunctionResult.Success(new { attempt });
+    }
+}

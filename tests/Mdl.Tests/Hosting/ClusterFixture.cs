@@ -1,3 +1,4 @@
+using Mdl.Functions;
 using Mdl.Hosting;
 using Mdl.Storage;
 using Mdl.Streams;
@@ -53,7 +54,14 @@ public sealed class ClusterFixture : IAsyncLifetime
                     .AddMdlGrains()
                     .AddMdlFunction<DrainFunction>()
                     .AddMdlFunction<BoostFunction>()
-                    .AddMdlFunction<BrokenFunction>());
+                    .AddMdlFunction<BrokenFunction>()
+                    .AddMdlFunction<FlakyFunction>()
+                    .AddMdlFunction<WobblyFunction>()
+                    .Configure<FunctionResilienceOptions>(o =>
+                    {
+                        o.BreakDuration = TimeSpan.FromSeconds(1);
+                        o.RetryDelay = TimeSpan.FromMilliseconds(1);
+                    }));
         }
     }
 }

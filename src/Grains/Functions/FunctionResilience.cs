@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+
+namespace Mdl.Functions;
+
+/// <summary>
+/// One Polly pipeline per function on this silo: a circuit breaker for every function, and retries with backoff for
+/// <c>read-only</c> and <c>idempotent</c> ones only (an <c>external</c> call might have acted before failing).
+/// Decide reads the circuit through <see cref="IsOpen"/>, so a function whose circuit is open is not chosen.
+/// </summary>
+public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> options, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, Entry> _pipelines = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Calls <paramref name="call"/> for <paramref name="descriptor"/> through its pipeline, within <paramref name="timeout"/>
+    /// for all attempts together. Continuations stay on the caller's scheduler (a grain's), so grain calls made by
+    /// <paramref name="call"/> keep their activation context.
+    /// </summary>
+    public async Task<FunctionResult> ExecuteAsync(FunctionDescriptor descriptor, TimeSpan timeout, Func<CancellationToken, Task<FunctionResult>> call)
+    {
+        var entry = _pipelines.GetOrAdd(descriptor.Name, _ => Build(descriptor));
+        using var deadline = new CancellationTokenSource(timeout, time);
+        var context = ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: true, deadline.Token);
+        try
+        {
+            return await entry.Pipeline.ExecuteAsync(
+                static async (ctx, state) => await state.call(ctx.CancellationToken).WaitAsync(ctx.CancellationToken),
+                context,
+                (call, 0));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// The circuit state of <paramref name="function"/>: <c>closed</c>, <c>open</c>, <c>half-open</c> or <c>isolated</c>.
+    /// An open circuit whose break is over reads as half-open: Polly moves it there on the next call, the probe.
+    /// </summary>
+    public string Circuit(string function)
+    {
+        if (!_pipelines.TryGetValue(function, out var entry))
+        {
+            return "closed";
+        }
+
+        return entry.State.CircuitState switch
+        {
+            CircuitState.Open when time.GetUtcNow().UtcTicks >= entry.OpenUntilTicks => "half-open",
+            CircuitState.Open => "open",
+            CircuitState.HalfOpen => "half-open",
+            CircuitState.Isolated => "isolated",
+            _ => "closed",
+        };
+    }
+
+    /// <summary>Whether calls to <paramref name="function"/> are being refused right now (half-open lets a probe through).</summary>
+    public bool IsOpen(string function) => Circuit(function) is "open" or "isolated";
+
+    private Entry Build(FunctionDescriptor descriptor)
+    {
+        var settings = options.Value;
+        var entry = new Entry(new CircuitBreakerStateProvider());
+        var builder = new ResiliencePipelineBuilder<FunctionResult> { TimeProvider = time };
+        if (descriptor.SideEffect is SideEffectClass.ReadOnly or SideEffectClass.Idempotent && settings.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<FunctionResult>
+            {
+                MaxRetryAttempts = settings.MaxRetries,
+                Delay = settings.RetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                {
+                    { Exception: BrokenCircuitException or OperationCanceledException } => false,
+                    { Exception: not null } => true,
+                    { Result.Succeeded: false } => true,
+                    _ => false,
+                }),
+            });
+        }
+
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<FunctionResult>
+        {
+            FailureRatio = settings.FailureRatio,
+            MinimumThroughput = settings.MinimumThroughput,
+            SamplingDuration = settings.SamplingDuration,
+            BreakDuration = settings.BreakDuration,
+            StateProvider = entry.State,
+            OnOpened = args =>
+            {
+                entry.OpenUntilTicks = (time.GetUtcNow() + args.BreakDuration).UtcTicks;
+                return ValueTask.CompletedTask;
+            },
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null || args.Outcome.Result is { Succeeded: false }),
+        });
+
+        entry.Pipeline = builder.Build();
+        return entry;
+    }
+
+    private sealed class Entry(CircuitBreakerStateProvider state)
+    {
+        public CircuitBreakerStateProvider State { get; } = state;
+
+        public ResiliencePipeline<FunctionResult> Pipeline { get; set; } = ResiliencePipeline<FunctionResult>.Empty;
+
+        private long _openUntilTicks;
+
+        /// <summary>When the current break ends (UTC ticks); written by Polly's OnOpened callback, read by Decide on any thread.</summary>
+        public long OpenUntilTicks
+        {
+            get => Volatile.Read(ref _openUntilTicks);
+            set => Volatile.Write(ref _openUntilTicks, value);
+        }
+    }
+}
