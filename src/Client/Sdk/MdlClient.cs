@@ -50,6 +50,14 @@ public sealed class MdlClient
     public Task<bool> DeleteGoalAsync(string goalId, CancellationToken ct = default) =>
         Goal(goalId).DeleteAsync().WaitAsync(ct);
 
+    /// <summary>Stops a goal acting while it keeps observing; null when it was never defined.</summary>
+    public Task<GoalSnapshot?> PauseGoalAsync(string goalId, CancellationToken ct = default) =>
+        Goal(goalId).PauseAsync().WaitAsync(ct);
+
+    /// <summary>Lets a paused goal act again; null when it was never defined.</summary>
+    public Task<GoalSnapshot?> ResumeGoalAsync(string goalId, CancellationToken ct = default) =>
+        Goal(goalId).ResumeAsync().WaitAsync(ct);
+
     /// <summary>Every goal ever defined with its status, ordered by id.</summary>
     public Task<GoalListing[]> ListGoalsAsync(CancellationToken ct = default) =>
         _grains.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).ListAsync().WaitAsync(ct);

@@ -9,7 +9,7 @@ public sealed record GoalSnapshot
     /// <summary>The goal's id.</summary>
     [Id(0)] public string GoalId { get; init; } = "";
 
-    /// <summary><c>active</c>, or <c>deleted</c> (keeps its history, no longer acts).</summary>
+    /// <summary><c>active</c>, <c>paused</c> (observes, does not act) or <c>deleted</c> (keeps its history, no longer observes or acts).</summary>
     [Id(1)] public string Status { get; init; } = GoalStatus.Active;
 
     /// <summary>The definition in force.</summary>
@@ -54,6 +54,9 @@ public static class GoalStatus
 {
     /// <summary>Observing and acting.</summary>
     public const string Active = "active";
+
+    /// <summary>Paused: keeps observing and updating its metrics, but does not act until resumed.</summary>
+    public const string Paused = "paused";
 
     /// <summary>Deleted: history kept, no longer observing or acting.</summary>
     public const string Deleted = "deleted";

@@ -19,6 +19,14 @@ public interface IGoalGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task<bool> DeleteAsync();
 
+    /// <summary>Stops the goal acting while it keeps observing; returns null when it was never defined.</summary>
+    [Alias("Pause")]
+    Task<GoalSnapshot?> PauseAsync();
+
+    /// <summary>Lets a paused goal act again (it decides at once if an objective is violated); null when never defined.</summary>
+    [Alias("Resume")]
+    Task<GoalSnapshot?> ResumeAsync();
+
     /// <summary>Processes observations in order and returns once they are durably accepted.</summary>
     [Alias("Observe")]
     Task<ObserveReceipt> ObserveAsync(Observation[] observations);

@@ -37,8 +37,11 @@ public sealed class GoalEngine
     /// <summary>Whether the goal has ever been defined.</summary>
     public bool IsDefined => State.Definition is not null;
 
-    /// <summary>Whether the goal is defined and not deleted.</summary>
-    public bool IsActive => IsDefined && State.Status == GoalStatus.Active;
+    /// <summary>Whether the goal is defined and not deleted: it observes (and acts, unless paused).</summary>
+    public bool IsActive => IsDefined && State.Status != GoalStatus.Deleted;
+
+    /// <summary>Whether the goal observes but may not act.</summary>
+    public bool IsPaused => State.Status == GoalStatus.Paused;
 
     /// <summary>How many actions are waiting for their outcome.</summary>
     public int InFlightCount => State.Actions.Count(a => a.InFlight);
@@ -63,8 +66,21 @@ public sealed class GoalEngine
         }
 
         State.Definition = definition;
-        State.Status = GoalStatus.Active;
+
+        // A new definition brings a deleted goal back, but does not lift a pause: that takes an explicit resume.
+        if (State.Status == GoalStatus.Deleted)
+        {
+            State.Status = GoalStatus.Active;
+        }
+
         State.Version++;
+        State.UpdatedAt = now;
+    }
+
+    /// <summary>Pauses (true) or resumes (false) acting; observing goes on either way.</summary>
+    public void SetPaused(bool paused, DateTimeOffset now)
+    {
+        State.Status = paused ? GoalStatus.Paused : GoalStatus.Active;
         State.UpdatedAt = now;
     }
 
@@ -115,7 +131,7 @@ public sealed class GoalEngine
     /// </summary>
     public DecisionContext? PrepareDecision(IFunctionDirectory functions, DateTimeOffset now)
     {
-        if (!IsActive)
+        if (!IsActive || IsPaused)
         {
             return null;
         }
@@ -176,9 +192,10 @@ public sealed class GoalEngine
         {
             record = record with { Reason = $"no action: policy chose '{proposal.Chosen}', which the goal may not call" };
         }
-        else if (descriptor is not null && (!IsActive || InFlightCount >= definition.MaxInFlight))
+        else if (descriptor is not null && (!IsActive || IsPaused || InFlightCount >= definition.MaxInFlight))
         {
-            record = record with { Reason = $"no action: {(IsActive ? "max in flight reached" : "goal deleted")} while deciding" };
+            var why = !IsActive ? "goal deleted" : IsPaused ? "goal paused" : "max in flight reached";
+            record = record with { Reason = $"no action: {why} while deciding" };
         }
         else if (descriptor is not null && definition.Budget?.PerDay is { } cap && SpentLastDay(now) + descriptor.Cost > cap + 1e-12)
         {

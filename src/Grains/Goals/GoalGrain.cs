@@ -97,7 +97,7 @@ internal sealed class GoalGrain(
         var now = time.GetUtcNow();
         _engine.Define(normalized, now);
         await PersistAsync();
-        await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, GoalStatus.Active);
+        await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, state.State.Status);
         await SyncTopicsAsync(resume: false);
 
         // A new definition may open a gap that nothing has observed yet: decide now rather than wait for an event.
@@ -122,6 +122,45 @@ internal sealed class GoalGrain(
         await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, GoalStatus.Deleted);
         await SyncTopicsAsync(resume: false);
         return true;
+    }
+
+    /// <inheritdoc />
+    public async Task<GoalSnapshot?> PauseAsync() => await SetPausedAsync(paused: true);
+
+    /// <inheritdoc />
+    public async Task<GoalSnapshot?> ResumeAsync()
+    {
+        var snapshot = await SetPausedAsync(paused: false);
+        if (snapshot is not null)
+        {
+            // Whatever gap opened while paused is acted on now, not at the next observation.
+            await DecideAndActAsync(new Observation { Id = $"resumed/{time.GetUtcNow().UtcTicks}", Kind = "goal.resumed", Time = time.GetUtcNow() });
+            snapshot = _engine.Snapshot(time.GetUtcNow());
+        }
+
+        return snapshot;
+    }
+
+    private async Task<GoalSnapshot?> SetPausedAsync(bool paused)
+    {
+        if (!_engine.IsDefined)
+        {
+            return null;
+        }
+
+        if (!_engine.IsActive)
+        {
+            throw new GoalNotFoundException(GoalId, $"goal '{GoalId}' was deleted; put a definition to bring it back");
+        }
+
+        if (_engine.IsPaused != paused)
+        {
+            _engine.SetPaused(paused, time.GetUtcNow());
+            await PersistAsync();
+            await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, state.State.Status);
+        }
+
+        return _engine.Snapshot(time.GetUtcNow());
     }
 
     /// <inheritdoc />

@@ -24,6 +24,8 @@ internal static class ApiEndpoints
         api.MapGet("/goals/{goalId}", GetGoalAsync);
         api.MapDelete("/goals/{goalId}", DeleteGoalAsync);
         api.MapPost("/goals/{goalId}/observations", ObserveAsync);
+        api.MapPost("/goals/{goalId}/pause", (string goalId, IGrainFactory grains) => SetPausedAsync(goalId, grains, paused: true));
+        api.MapPost("/goals/{goalId}/resume", (string goalId, IGrainFactory grains) => SetPausedAsync(goalId, grains, paused: false));
         api.MapGet("/goals/{goalId}/decisions", GetDecisionsAsync);
         api.MapPost("/topics/{topic}/observations", PublishAsync);
         api.MapGet("/functions", async (IGrainFactory grains) =>
@@ -76,6 +78,24 @@ internal static class ApiEndpoints
 
     private static async Task<IResult> DeleteGoalAsync(string goalId, IGrainFactory grains) =>
         BadName("goalId", goalId) ?? (await grains.GetGrain<IGoalGrain>(goalId).DeleteAsync() ? Results.NoContent() : NotFound(goalId));
+
+    private static async Task<IResult> SetPausedAsync(string goalId, IGrainFactory grains, bool paused)
+    {
+        if (BadName("goalId", goalId) is { } bad)
+        {
+            return bad;
+        }
+
+        try
+        {
+            var goal = grains.GetGrain<IGoalGrain>(goalId);
+            return await (paused ? goal.PauseAsync() : goal.ResumeAsync()) is { } snapshot ? Results.Ok(snapshot) : NotFound(goalId);
+        }
+        catch (GoalNotFoundException exception)
+        {
+            return Results.Problem(exception.Message, statusCode: StatusCodes.Status404NotFound, title: "Goal not found.");
+        }
+    }
 
     private static async Task<IResult> ObserveAsync(string goalId, HttpRequest request, IGrainFactory grains)
     {

@@ -50,6 +50,13 @@ public sealed partial class CliTests(SiloFixture silo)
             Assert.Equal(0, listed.Code);
             Assert.Matches($@"(?m)^{id}\s+active\s*$", listed.Out);
 
+            var paused = await RunAsync("goals", "pause", id);
+            Assert.Equal(0, paused.Code);
+            Assert.Equal($"goal '{id}' paused", paused.Out.Trim());
+            var resumed = await RunAsync("goals", "resume", id, "--json");
+            Assert.Equal(0, resumed.Code);
+            Assert.Equal(GoalStatus.Active, JsonSerializer.Deserialize<GoalSnapshot>(resumed.Out, MdlJson.Options)!.Status);
+
             var deleted = await RunAsync("goals", "delete", id);
             Assert.Equal(0, deleted.Code);
             Assert.Equal($"goal '{id}' deleted", deleted.Out.Trim());

@@ -272,4 +272,30 @@ public sealed class GoalLoopTests(ClusterFixture fixture)
         Assert.Equal("test.drain", retry.Chosen);
         Assert.True(retry.Time - decisions.Single(d => d.Seq == 1).Outcome!.CompletedAt >= TimeSpan.FromSeconds(1));
     }
+
+    [Fact]
+    public async Task Paused_goal_keeps_observing_but_does_not_act_until_resumed()
+    {
+        var id = Definitions.NewGoalId("paused");
+        await Goal(id).PutDefinitionAsync(Definitions.Queue());
+
+        var paused = await Goal(id).PauseAsync();
+        await Goal(id).ObserveAsync([Depth(30)]);
+        await Goal(id).PutDefinitionAsync(Definitions.Queue(maxInFlight: 2));
+
+        Assert.Equal(GoalStatus.Paused, paused!.Status);
+        var during = await Goal(id).GetSnapshotAsync();
+        Assert.Equal(GoalStatus.Paused, during!.Status);
+        Assert.Equal(30, during.Metrics["queue.depth"]);
+        Assert.Equal(0, during.DecisionsMade);
+        Assert.Empty(TestFunctionLog.CallsFor(id));
+
+        var resumed = await Goal(id).ResumeAsync();
+
+        Assert.Equal(GoalStatus.Active, resumed!.Status);
+        var decisions = await Eventually.WaitAsync(() => Goal(id).GetDecisionsAsync(10), d => d.Length > 0 && d.All(x => x.Outcome is not null || x.Chosen is null), "a decision after resuming");
+        Assert.Equal("goal.resumed", decisions[^1].Trigger.Kind);
+        Assert.Equal("test.drain", decisions[^1].Chosen);
+        Assert.Null(await fixture.Client.GetGrain<IGoalGrain>(Definitions.NewGoalId("never")).PauseAsync());
+    }
 }

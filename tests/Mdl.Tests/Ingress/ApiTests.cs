@@ -196,6 +196,23 @@ public sealed class ApiTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task Pause_and_resume_answer_with_the_snapshot_and_404_for_an_unknown_goal()
+    {
+        var id = Definitions.NewGoalId("api-pause");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+
+        var paused = await Http.PostAsync($"/api/goals/{id}/pause", null);
+        var resumed = await Http.PostAsync($"/api/goals/{id}/resume", null);
+
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        Assert.Equal(GoalStatus.Paused, (await paused.Content.ReadFromJsonAsync<GoalSnapshot>(MdlJson.Options))!.Status);
+        Assert.Equal(GoalStatus.Active, (await resumed.Content.ReadFromJsonAsync<GoalSnapshot>(MdlJson.Options))!.Status);
+        var unknown = await Http.PostAsync($"/api/goals/{Definitions.NewGoalId("api-nopause")}/pause", null);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        await ProblemAsync(unknown);
+    }
+
+    [Fact]
     public async Task Bad_decision_limit_is_refused()
     {
         var id = Definitions.NewGoalId("api-limit");

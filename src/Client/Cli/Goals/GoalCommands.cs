@@ -4,16 +4,18 @@ using Mdl.Goals;
 
 namespace Mdl.Cli;
 
-/// <summary><c>mdl goals put|get|delete|list</c>.</summary>
+/// <summary><c>mdl goals put|get|delete|list|pause|resume</c>.</summary>
 internal static class GoalCommands
 {
     /// <summary>The <c>goals</c> command and its subcommands.</summary>
-    public static Command Create(GlobalOptions global) => new("goals", "Define, inspect, list and delete goals.")
+    public static Command Create(GlobalOptions global) => new("goals", "Define, inspect, list, pause, resume and delete goals.")
     {
         Put(global),
         Get(global),
         Delete(global),
         List(global),
+        Pause(global, paused: true),
+        Pause(global, paused: false),
     };
 
     /// <summary>A required, non-empty goal id argument.</summary>
@@ -112,6 +114,31 @@ internal static class GoalCommands
             else
             {
                 session.Out.WriteLine($"goal '{id}' deleted");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Pause(GlobalOptions global, bool paused)
+    {
+        var goalId = GoalIdArgument();
+        var command = paused
+            ? new Command("pause", "Stop a goal acting (a runaway, say); it keeps observing and updating its metrics.") { goalId }
+            : new Command("resume", "Let a paused goal act again; it decides at once if an objective is violated.") { goalId };
+        command.SetAction((parse, ct) => CliSession.RunAsync(parse, global, ct, async (session, ct) =>
+        {
+            var id = parse.GetRequiredValue(goalId);
+            var mdl = await session.ConnectAsync(ct);
+            var snapshot = await (paused ? mdl.PauseGoalAsync(id, ct) : mdl.ResumeGoalAsync(id, ct)) ?? throw CliException.GoalNotFound(id);
+            if (session.Json)
+            {
+                session.WriteJson(snapshot);
+            }
+            else
+            {
+                session.Out.WriteLine($"goal '{id}' {snapshot.Status}");
             }
 
             return ExitCodes.Ok;
