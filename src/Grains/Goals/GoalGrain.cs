@@ -3,15 +3,15 @@ using Mdl.Decisions;
 using Mdl.Functions;
 using Mdl.Observations;
 using Mdl.Storage;
-using Mdl.Telemetry;
 using Mdl.Streams;
+using Mdl.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Polly.CircuitBreaker;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Orleans.Utilities;
+using Polly.CircuitBreaker;
 
 namespace Mdl.Goals;
 

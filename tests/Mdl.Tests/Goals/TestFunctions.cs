@@ -34,128 +34,73 @@ public static class TestFunctionLog
     }
 }
 
-/// <summary><c>test.drain</c>: lowers <c>queue.depth</c> by 5 per call.</summary>
-public sealed class DrainFunction : IAgentFunction
+/// <summary>A test function: logs each call (and waits at the goal's gate, if held), then answers with <see cref="Answer"/>.</summary>
+public abstract class LoggedTestFunction(string name, string metric, double effect, string sideEffect, double cost, string permission) : IAgentFunction
 {
     /// <inheritdoc />
     public FunctionDescriptor Descriptor { get; } = new()
     {
-        Name = "test.drain",
-        Description = "Drains five items from the queue.",
-        Cost = 0.1,
+        Name = name,
+        Description = $"Test function {name}.",
+        Cost = cost,
         ExpectedLatencyMs = 1,
-        Effects = new() { ["queue.depth"] = -5 },
-        SideEffect = SideEffectClass.Idempotent,
-        Permission = "queue",
+        Effects = new() { [metric] = effect },
+        SideEffect = sideEffect,
+        Permission = permission,
     };
 
     /// <inheritdoc />
     public async Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
     {
         await TestFunctionLog.EnterAsync(call);
-        return FunctionResult.Success(new { drained = 5 });
+        return Answer(call);
     }
+
+    /// <summary>The function's answer once the call is logged and let through.</summary>
+    protected abstract FunctionResult Answer(FunctionCall call);
+}
+
+/// <summary><c>test.drain</c>: lowers <c>queue.depth</c> by 5 per call.</summary>
+public sealed class DrainFunction() : LoggedTestFunction("test.drain", "queue.depth", -5, SideEffectClass.Idempotent, 0.1, "queue")
+{
+    /// <inheritdoc />
+    protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
 }
 
 /// <summary><c>test.boost</c>: raises <c>score</c> by 0.1 per call.</summary>
-public sealed class BoostFunction : IAgentFunction
+public sealed class BoostFunction() : LoggedTestFunction("test.boost", "score", 0.1, SideEffectClass.Idempotent, 0.01, "boost")
 {
     /// <inheritdoc />
-    public FunctionDescriptor Descriptor { get; } = new()
-    {
-        Name = "test.boost",
-        Description = "Boosts the score.",
-        Cost = 0.01,
-        ExpectedLatencyMs = 1,
-        Effects = new() { ["score"] = 0.1 },
-        SideEffect = SideEffectClass.Idempotent,
-        Permission = "boost",
-    };
-
-    /// <inheritdoc />
-    public async Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
-    {
-        await TestFunctionLog.EnterAsync(call);
-        return FunctionResult.Success(new { boosted = 0.1 });
-    }
+    protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { boosted = 0.1 });
 }
 
 /// <summary><c>test.broken</c>: always throws.</summary>
-public sealed class BrokenFunction : IAgentFunction
+public sealed class BrokenFunction() : LoggedTestFunction("test.broken", "score", 0.5, SideEffectClass.External, 0.001, "boost")
 {
     /// <inheritdoc />
-    public FunctionDescriptor Descriptor { get; } = new()
-    {
-        Name = "test.broken",
-        Description = "Always fails.",
-        Cost = 0.001,
-        ExpectedLatencyMs = 1,
-        Effects = new() { ["score"] = 0.5 },
-        SideEffect = SideEffectClass.External,
-        Permission = "boost",
-    };
-
-    /// <inheritdoc />
-    public async Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
-    {
-        await TestFunctionLog.EnterAsync(call);
-        throw new InvalidOperationException("the downstream service is down");
-    }
+    protected override FunctionResult Answer(FunctionCall call) => throw new InvalidOperationException("the downstream service is down");
 }
 
 /// <summary><c>test.flaky</c> (external, so never retried): fails while <see cref="Failing"/> is set; drains like <c>test.drain</c>.</summary>
-public sealed class FlakyFunction : IAgentFunction
+public sealed class FlakyFunction() : LoggedTestFunction("test.flaky", "queue.depth", -5, SideEffectClass.External, 0.001, "queue")
 {
     /// <summary>Whether calls fail.</summary>
     public static volatile bool Failing = true;
 
     /// <inheritdoc />
-    public FunctionDescriptor Descriptor { get; } = new()
-    {
-        Name = "test.flaky",
-        Description = "Fails while told to.",
-        Cost = 0.001,
-        ExpectedLatencyMs = 1,
-        Effects = new() { ["queue.depth"] = -5 },
-        SideEffect = SideEffectClass.External,
-        Permission = "queue",
-    };
-
-    /// <inheritdoc />
-    public async Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
-    {
-        await TestFunctionLog.EnterAsync(call);
-        return Failing ? FunctionResult.Failure("flaky service unavailable") : FunctionResult.Success(new { drained = 5 });
-    }
+    protected override FunctionResult Answer(FunctionCall call) =>
+        Failing ? FunctionResult.Failure("flaky service unavailable") : FunctionResult.Success(new { drained = 5 });
 }
 
 /// <summary><c>test.wobbly</c> (idempotent, so retried): fails the first two attempts of each idempotency key.</summary>
-public sealed class WobblyFunction : IAgentFunction
+public sealed class WobblyFunction() : LoggedTestFunction("test.wobbly", "queue.depth", -5, SideEffectClass.Idempotent, 0.001, "queue")
 {
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts = new();
+    private static readonly ConcurrentDictionary<string, int> Attempts = new();
 
     /// <inheritdoc />
-    public FunctionDescriptor Descriptor { get; } = new()
+    protected override FunctionResult Answer(FunctionCall call)
     {
-        Name = "test.wobbly",
-        Description = "Succeeds at the third attempt.",
-        Cost = 0.001,
-        ExpectedLatencyMs = 1,
-        Effects = new() { ["queue.depth"] = -5 },
-        SideEffect = SideEffectClass.Idempotent,
-        Permission = "queue",
-    };
-
-    /// <inheritdoc />
-    public async Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
-    {
-        await TestFunctionLog.EnterAsync(call);
         var attempt = Attempts.AddOrUpdate(call.IdempotencyKey, 1, (_, n) => n + 1);
-        if (attempt < 3)
-        {
-            throw new TimeoutException($"attempt {attempt} lost");
-        }
-
-        return FunctionResult.Success(new { attempt });
+        return attempt < 3 ? throw new TimeoutException($"attempt {attempt} lost") : FunctionResult.Success(new { attempt });
     }
 }
