@@ -25,6 +25,17 @@ public sealed record FunctionCall
     [Id(5)] public string[] Grants { get; init; } = [];
 }
 
+/// <summary>A function call refused on the call path: the caller is not the goal it claims, or lacks the permission.</summary>
+[GenerateSerializer, Alias("mdl.FunctionCallRefusedException")]
+public sealed class FunctionCallRefusedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public FunctionCallRefusedException(string message)
+        : base(message)
+    {
+    }
+}
+
 /// <summary>What a function answered.</summary>
 [GenerateSerializer, Immutable, Alias("mdl.FunctionResult")]
 public sealed record FunctionResult

@@ -44,6 +44,15 @@ public sealed record GoalDefinition
 
     /// <summary>Free-form JSON handed to every function the goal calls (e.g. <c>{"userId": "55"}</c>).</summary>
     [Id(11)] public JsonElement? Context { get; init; }
+
+    /// <summary>
+    /// The permissions the goal holds. A function may be called only if its permission is among them, checked on the
+    /// call path by a grain call filter. When absent, the goal holds exactly the permissions of its allowed functions.
+    /// </summary>
+    [Id(12)] public string[]? Grants { get; init; }
+
+    /// <summary>Dotted paths masked in the audit log and in logs, e.g. <c>data.email</c> (an observation's data field).</summary>
+    [Id(13)] public string[]? Sensitive { get; init; }
 }
 
 /// <summary>A target over a metric, e.g. <c>engagement.score &gt;= 0.6</c> with weight 1.</summary>

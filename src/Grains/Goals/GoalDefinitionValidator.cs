@@ -15,8 +15,12 @@ public static partial class GoalDefinitionValidator
     /// <param name="definition">The definition.</param>
     /// <param name="knownFunctions">Names of the functions the cluster offers.</param>
     /// <param name="knownPolicies">Names of the decision policies registered.</param>
+    /// <param name="permissionOf">A function's required permission, to check explicit grants against; null skips that check.</param>
     public static Dictionary<string, string[]> Validate(
-        GoalDefinition? definition, IReadOnlyCollection<string> knownFunctions, IReadOnlyCollection<string> knownPolicies)
+        GoalDefinition? definition,
+        IReadOnlyCollection<string> knownFunctions,
+        IReadOnlyCollection<string> knownPolicies,
+        Func<string, string?>? permissionOf = null)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message)
@@ -160,6 +164,27 @@ public static partial class GoalDefinitionValidator
         CheckNames("allowedFunctions", functions, "function", name => knownFunctions.Contains(name)
             ? null
             : $"unknown function '{name}'; known: {string.Join(", ", knownFunctions.Order(StringComparer.Ordinal))}", Add);
+
+        if (definition.Grants is { } grants)
+        {
+            CheckCount("grants", grants.Length, Add);
+            CheckNames("grants", grants, "permission", _ => null, Add);
+            for (var i = 0; i < functions.Length && permissionOf is not null; i++)
+            {
+                if (knownFunctions.Contains(functions[i]) && permissionOf(functions[i]) is { Length: > 0 } needed && !grants.Contains(needed))
+                {
+                    Add($"allowedFunctions[{i}]", $"function '{functions[i]}' needs permission '{needed}', which 'grants' does not include");
+                }
+            }
+        }
+
+        foreach (var (path, i) in (definition.Sensitive ?? []).Select((p, i) => (p, i)))
+        {
+            if (path is null || !IsPath(path))
+            {
+                Add($"sensitive[{i}]", "must be a dotted path such as 'data.email'");
+            }
+        }
 
         if (definition.Budget?.PerDay is { } perDay && !(double.IsFinite(perDay) && perDay >= 0))
         {

@@ -213,6 +213,7 @@ public sealed class GoalEngine
                 StartedAt = now,
                 Arguments = arguments,
                 TimeoutMs = Math.Min(descriptor.TimeoutMs, definition.DeadlineMs ?? int.MaxValue),
+                Grants = EffectiveGrants(definition, functions),
             };
             var current = Current(now);
             foreach (var (metric, declared) in descriptor.Effects)
@@ -508,8 +509,18 @@ public sealed class GoalEngine
             GoalId = GoalId,
             DecisionSeq = action.Seq,
             Arguments = action.Arguments,
+            Grants = action.Grants,
         },
         TimeSpan.FromMilliseconds(action.TimeoutMs));
+
+    /// <summary>The goal's grants as written, or else exactly the permissions of the functions it may call.</summary>
+    public static string[] EffectiveGrants(GoalDefinition definition, IFunctionDirectory functions) =>
+        definition.Grants ?? definition.AllowedFunctions
+            .Select(name => functions.Find(name)?.Permission)
+            .OfType<string>()
+            .Where(p => p.Length > 0)
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
 
     private static string CorrectionKey(string function, string metric) => $"{function}|{metric}";
 

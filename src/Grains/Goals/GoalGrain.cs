@@ -27,6 +27,7 @@ namespace Mdl.Goals;
 /// </remarks>
 [Reentrant]
 [ImplicitStreamSubscription(StreamNames.GoalNamespace)]
+[GrainType(GrainTypeName)]
 internal sealed class GoalGrain(
     [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
     FunctionCatalog functions,
@@ -37,6 +38,9 @@ internal sealed class GoalGrain(
     TimeProvider time,
     ILogger<GoalGrain> logger) : Grain, IGoalGrain, IStreamSubscriptionObserver, IRemindable
 {
+    /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
+    public const string GrainTypeName = "mdl.goal";
+
     private const string WakeUpReminder = "wake-up";
 
     // Wake-ups further away than this are also kept in a reminder, which outlives the activation.
@@ -88,7 +92,7 @@ internal sealed class GoalGrain(
     public async Task<GoalSnapshot> PutDefinitionAsync(GoalDefinition definition)
     {
         var normalized = Normalize(definition);
-        var errors = GoalDefinitionValidator.Validate(normalized, functions.Names, policies.Names);
+        var errors = GoalDefinitionValidator.Validate(normalized, functions.Names, policies.Names, name => functions.Find(name)?.Permission);
         if (errors.Count > 0)
         {
             throw new GoalDefinitionException(errors);

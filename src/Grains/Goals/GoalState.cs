@@ -85,6 +85,9 @@ public sealed class PendingAction
     /// <summary>The call's timeout.</summary>
     [Id(8)] public int TimeoutMs { get; set; }
 
+    /// <summary>The permissions the goal held when it decided; the call carries them.</summary>
+    [Id(9)] public string[] Grants { get; set; } = [];
+
     /// <summary>Whether the action is still waiting for its outcome.</summary>
     public bool InFlight => CompletedAt is null;
 }

@@ -26,6 +26,7 @@ public static class MdlGrainsServiceCollectionExtensions
         services.TryAddSingleton<FunctionCatalog>();
         services.TryAddSingleton<IFunctionDirectory>(sp => sp.GetRequiredService<FunctionCatalog>());
         services.TryAddSingleton<DecisionPolicies>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, FunctionGrantFilter>());
         services.AddMdlFunction<RecommendItemsFunction>();
         services.AddMdlFunction<NotifyPushFunction>();
         return services;

@@ -28,7 +28,8 @@ public sealed class LoopTelemetryTests(ClusterFixture fixture)
         await Eventually.WaitAsync(() => goal.GetSnapshotAsync(), s => s!.InFlight.Length == 0 && s.DecisionsMade == 1, "the drain to finish");
         tracing.ForceFlush();
 
-        Activity[] Mine() { lock (spans) { return [.. spans]; } }
+        await Eventually.WaitAsync(() => Task.FromResult(Snapshot(spans)), a => a.Any(x => x.OperationName == "mdl.act" && (string?)x.GetTagItem(MdlTelemetry.Tags.GoalId) == id), "the act span");
+        Activity[] Mine() => Snapshot(spans);
         var loop = Mine().Single(a => a.OperationName == "mdl.loop"
             && (string?)a.GetTagItem(MdlTelemetry.Tags.GoalId) == id
             && (string?)a.GetTagItem(MdlTelemetry.Tags.ObservationKind) == "queue.sample");
@@ -66,11 +67,11 @@ public sealed class LoopTelemetryTests(ClusterFixture fixture)
         await Eventually.WaitAsync(() => goal.GetSnapshotAsync(), s => s!.InFlight.Length == 0 && s.DecisionsMade == 1, "the drain to finish");
         tracing.ForceFlush();
 
-        Activity[] inTrace;
-        lock (spans)
-        {
-            inTrace = [.. spans.Where(a => a.TraceId == traceId)];
-        }
+        // The act span ends once the outcome is written, a moment after the snapshot shows nothing in flight.
+        var inTrace = await Eventually.WaitAsync(
+            () => Task.FromResult(Snapshot(spans).Where(a => a.TraceId == traceId).ToArray()),
+            a => a.Any(x => x.OperationName == "mdl.act"),
+            "the act span");
 
         Assert.Contains(inTrace, a => a.OperationName == "mdl.loop" && (string?)a.GetTagItem(MdlTelemetry.Tags.GoalId) == id);
         Assert.Contains(inTrace, a => a.OperationName == "mdl.act");
@@ -101,6 +102,14 @@ public sealed class LoopTelemetryTests(ClusterFixture fixture)
         var stages = metrics.Where(m => m.Name == "mdl.stage.duration").SelectMany(Points)
             .Select(p => Tag(p, "mdl.stage")).ToHashSet();
         Assert.Superset(new HashSet<string?> { "observe", "orient", "decide", "act" }, stages);
+    }
+
+    private static Activity[] Snapshot(List<Activity> spans)
+    {
+        lock (spans)
+        {
+            return [.. spans];
+        }
     }
 
     private static IEnumerable<MetricPoint> Points(Metric metric)

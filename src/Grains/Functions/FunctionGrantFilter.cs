@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Mdl.Audit;
+using Mdl.Goals;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mdl.Functions;
+
+/// <summary>
+/// Least privilege on the call path, not only in Decide: a function grain accepts a call only from the goal grain the call
+/// names, and only when the permission the function requires is among the grants that goal holds. A direct call from a
+/// client or another grain is refused, and every refusal is audited in the named goal's chain.
+/// </summary>
+internal sealed partial class FunctionGrantFilter(
+    FunctionCatalog catalog, IServiceProvider services, TimeProvider time, ILogger<FunctionGrantFilter> logger) : IIncomingGrainCallFilter
+{
+    private static readonly GrainType GoalType = GrainType.Create(GoalGrain.GrainTypeName);
+
+    /// <inheritdoc />
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.Grain is IFunctionGrain && context.Request.GetArgumentCount() == 1 && context.Request.GetArgument(0) is FunctionCall call)
+        {
+            if (Refusal(context.SourceId, call) is { } reason)
+            {
+                LogRefused(logger, call.Function, call.GoalId, reason);
+                await AuditAsync(call, reason);
+                throw new FunctionCallRefusedException($"call to '{call.Function}' refused: {reason}");
+            }
+        }
+
+        await context.Invoke();
+    }
+
+    /// <summary>Why the call must be refused, or null when it may go ahead.</summary>
+    private string? Refusal(GrainId? source, FunctionCall call)
+    {
+        if (source is not { } caller || caller.Type != GoalType)
+        {
+            return "functions are called by goals only";
+        }
+
+        if (caller.Key.ToString() != call.GoalId)
+        {
+            return $"the caller is goal '{caller.Key}', not goal '{call.GoalId}'";
+        }
+
+        if (catalog.Find(call.Function) is not { } descriptor)
+        {
+            return "no such function";
+        }
+
+        if (descriptor.Permission.Length > 0 && !call.Grants.Contains(descriptor.Permission))
+        {
+            return $"goal '{call.GoalId}' lacks the permission '{descriptor.Permission}'";
+        }
+
+        return null;
+    }
+
+    private async Task AuditAsync(FunctionCall call, string reason)
+    {
+        if (services.GetService<IAuditLog>() is not { } audit || !GoalDefinitionValidator.IsName(call.GoalId))
+        {
+            return;
+        }
+
+        try
+        {
+            var data = JsonSerializer.SerializeToElement(new { function = call.Function, idempotencyKey = call.IdempotencyKey, reason }, MdlJson.Options);
+            await audit.AppendAsync(new AuditRecord(call.GoalId, AuditKinds.Refusal, time.GetUtcNow(), data));
+        }
+        catch (Exception exception)
+        {
+            LogAuditFailed(logger, exception, call.GoalId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a call to {Function} for goal {GoalId}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string function, string goalId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not audit a refused call for goal {GoalId}")]
+    private static partial void LogAuditFailed(ILogger logger, Exception exception, string goalId);
+}
