@@ -43,8 +43,10 @@ internal sealed class GoalGrain(
 
     private const string WakeUpReminder = "wake-up";
 
-    // Wake-ups further away than this are also kept in a reminder, which outlives the activation.
-    private static readonly TimeSpan ReminderThreshold = TimeSpan.FromMinutes(1);
+    // Wake-ups further away than this are also kept in a reminder, which outlives the activation. Nearer ones (an
+    // effect horizon, 10 minutes by default) rely on the timer: an idle activation lives 15 minutes by default, and a
+    // reminder per goal per action would cost a reminder-table write on every loop.
+    private static readonly TimeSpan ReminderThreshold = TimeSpan.FromMinutes(10);
 
     private readonly Dictionary<string, StreamSubscriptionHandle<Observation>> _topics = new(StringComparer.Ordinal);
     private readonly ObserverManager<IDecisionWatcher> _watchers = new(TimeSpan.FromMinutes(1), logger);
@@ -55,6 +57,7 @@ internal sealed class GoalGrain(
     private IGrainTimer? _wakeUp;
     private DateTimeOffset? _wakeUpAt;
     private DateTimeOffset? _reminderAt;
+    private Task _reminderChange = Task.CompletedTask;
 
     private string GoalId => this.GetPrimaryKeyString();
 
@@ -85,8 +88,21 @@ internal sealed class GoalGrain(
     }
 
     /// <inheritdoc />
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == WakeUpReminder ? WakeUpAsync(CancellationToken.None) : Task.CompletedTask;
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != WakeUpReminder)
+        {
+            return;
+        }
+
+        // The reminder fired: re-decide, then keep it only if a far wake-up is still wanted.
+        _reminderAt = null;
+        await WakeUpAsync(CancellationToken.None);
+        if (_reminderAt is null)
+        {
+            ChangeReminder(null);
+        }
+    }
 
     /// <inheritdoc />
     public async Task<GoalSnapshot> PutDefinitionAsync(GoalDefinition definition)
@@ -537,17 +553,22 @@ internal sealed class GoalGrain(
             _wakeUp?.Change(due, Timeout.InfiniteTimeSpan);
         }
 
-        // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle.
-        var wantReminder = next is { } far && far - now > ReminderThreshold ? far : (DateTimeOffset?)null;
-        if (wantReminder != _reminderAt && (wantReminder is null || _reminderAt is null || (wantReminder.Value - _reminderAt.Value).Duration() > ReminderThreshold))
+        // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle, so it is also kept
+        // in a reminder. Reminders are costly to change, so one is only (re)registered when the wake-up is earlier than
+        // the one registered; a reminder that fires early or needlessly just re-evaluates and sorts itself out.
+        if (next is { } far && far - now > ReminderThreshold && (_reminderAt is not { } registered || far < registered - ReminderThreshold))
         {
-            _reminderAt = wantReminder;
-            _ = UpdateReminderAsync(wantReminder is { } when ? when - now : null);
+            _reminderAt = far;
+            ChangeReminder(far - now);
         }
     }
 
-    private async Task UpdateReminderAsync(TimeSpan? due)
+    /// <summary>Queues a reminder change behind the previous one, so two changes never race on the reminder's ETag.</summary>
+    private void ChangeReminder(TimeSpan? due) => _reminderChange = ChangeReminderAfterAsync(_reminderChange, due);
+
+    private async Task ChangeReminderAfterAsync(Task previous, TimeSpan? due)
     {
+        await previous;
         try
         {
             if (due is { } wait)
@@ -561,7 +582,8 @@ internal sealed class GoalGrain(
         }
         catch (Exception exception)
         {
-            logger.LogWarning(exception, "Goal {GoalId} could not update its wake-up reminder", GoalId);
+            _reminderAt = null;
+            logger.LogWarning(exception, "Goal {GoalId} could not change its wake-up reminder", GoalId);
         }
     }
 
