@@ -45,6 +45,7 @@ public static class CliApp
             DecisionCommands.Watch(global),
             FunctionCommands.Create(global),
             ScenarioCommand.Create(global),
+            AuditCommands.Create(global),
         };
         global.AddTo(root);
         return root;

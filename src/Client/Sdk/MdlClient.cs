@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Mdl.Audit;
 using Mdl.Decisions;
 using Mdl.Functions;
 using Mdl.Goals;
@@ -7,7 +8,7 @@ using Mdl.Topics;
 
 namespace Mdl.Client;
 
-/// <summary>A typed wrapper over an Orleans client: goals, observations, topics, decisions and functions.</summary>
+/// <summary>A typed wrapper over an Orleans client: goals, observations, topics, decisions, functions and audit chains.</summary>
 /// <remarks>
 /// Grain calls carry no cancellation token of their own, so <see cref="CancellationToken"/>s here stop the caller waiting;
 /// a call already sent may still complete on the cluster.
@@ -124,6 +125,49 @@ public sealed class MdlClient
     /// <summary>Every function the cluster offers, ordered by name, with live statistics.</summary>
     public Task<FunctionInfo[]> ListFunctionsAsync(CancellationToken ct = default) =>
         _grains.GetGrain<IFunctionCatalogGrain>(0).ListAsync().WaitAsync(ct);
+
+    /// <summary>Up to <paramref name="limit"/> (1–1000) entries of a goal's audit chain numbered above <paramref name="afterSeq"/>, oldest first.</summary>
+    public Task<AuditEntry[]> ReadAuditAsync(string goalId, long afterSeq = 0, int limit = 100, CancellationToken ct = default)
+    {
+        RequireKey(goalId, nameof(goalId));
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSeq);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, IAuditGrain.MaxPageSize);
+        return Audit().ReadAsync(goalId, afterSeq, limit).WaitAsync(ct);
+    }
+
+    /// <summary>
+    /// Reads a goal's whole audit chain, page by page, and recomputes it here: intact, or the first broken entry and why.
+    /// An empty chain (a goal never defined, or not yet audited) is intact with 0 entries.
+    /// </summary>
+    /// <remarks>The check runs in the client, so it does not take the silo's word for the chain; it stops reading at the first break.</remarks>
+    public async Task<AuditVerification> VerifyAuditAsync(string goalId, CancellationToken ct = default)
+    {
+        RequireKey(goalId, nameof(goalId));
+        var audit = Audit();
+        var verifier = new AuditChainVerifier();
+        long afterSeq = 0;
+        while (true)
+        {
+            var page = await audit.ReadAsync(goalId, afterSeq, IAuditGrain.MaxPageSize).WaitAsync(ct);
+            foreach (var entry in page)
+            {
+                if (!verifier.Add(entry))
+                {
+                    return new AuditVerification(goalId, verifier.Count, verifier.Head, verifier.Break);
+                }
+            }
+
+            if (page.Length < IAuditGrain.MaxPageSize)
+            {
+                return new AuditVerification(goalId, verifier.Count, verifier.Head, verifier.Break);
+            }
+
+            afterSeq = page[^1].Seq;
+        }
+    }
+
+    private IAuditGrain Audit() => _grains.GetGrain<IAuditGrain>(IAuditGrain.Key);
 
     private IGoalGrain Goal(string goalId)
     {

@@ -32,6 +32,12 @@ public sealed record AuditEntry
 [Alias("mdl.IAuditGrain")]
 public interface IAuditGrain : IGrainWithIntegerKey
 {
+    /// <summary>The key clients use; a stateless worker, so any key reaches a local activation.</summary>
+    const long Key = 0;
+
+    /// <summary>The most entries one <see cref="ReadAsync"/> returns; a larger limit is refused.</summary>
+    const int MaxPageSize = 1000;
+
     /// <summary>Up to <paramref name="limit"/> entries of <paramref name="goalId"/> after <paramref name="afterSeq"/>, oldest first.</summary>
     [Alias("Read")]
     Task<AuditEntry[]> ReadAsync(string goalId, long afterSeq, int limit);

@@ -180,9 +180,9 @@ public static partial class GoalDefinitionValidator
 
         foreach (var (path, i) in (definition.Sensitive ?? []).Select((p, i) => (p, i)))
         {
-            if (path is null || !IsPath(path))
+            if (Audit.SensitiveMask.PathProblem(path) is { } problem)
             {
-                Add($"sensitive[{i}]", "must be a dotted path such as 'data.email'");
+                Add($"sensitive[{i}]", problem);
             }
         }
 

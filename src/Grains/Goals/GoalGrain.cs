@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Mdl.Audit;
 using Mdl.Decisions;
 using Mdl.Functions;
 using Mdl.Observations;
 using Mdl.Storage;
 using Mdl.Streams;
 using Mdl.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -36,6 +39,7 @@ internal sealed class GoalGrain(
     DecisionPolicies policies,
     IOptions<GoalEngineOptions> options,
     TimeProvider time,
+    IServiceProvider services,
     ILogger<GoalGrain> logger) : Grain, IGoalGrain, IStreamSubscriptionObserver, IRemindable
 {
     /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
@@ -58,6 +62,9 @@ internal sealed class GoalGrain(
     private DateTimeOffset? _wakeUpAt;
     private DateTimeOffset? _reminderAt;
     private Task _reminderChange = Task.CompletedTask;
+    private readonly IAuditLog? _audit = services.GetService<IAuditLog>();
+    private readonly List<AuditRecord> _auditQueue = [];
+    private Task _auditAppend = Task.CompletedTask;
 
     private string GoalId => this.GetPrimaryKeyString();
 
@@ -116,7 +123,9 @@ internal sealed class GoalGrain(
 
         var now = time.GetUtcNow();
         _engine.Define(normalized, now);
+        Audit(AuditKinds.Defined, new { version = state.State.Version, definition = normalized });
         await PersistAsync();
+        FlushAudit();
         await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, state.State.Status);
         await SyncTopicsAsync(resume: false);
 
@@ -138,7 +147,9 @@ internal sealed class GoalGrain(
         }
 
         _engine.Delete(time.GetUtcNow());
+        Audit(AuditKinds.Deleted, new { });
         await PersistAsync();
+        FlushAudit();
         await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, GoalStatus.Deleted);
         await SyncTopicsAsync(resume: false);
         return true;
@@ -176,7 +187,9 @@ internal sealed class GoalGrain(
         if (_engine.IsPaused != paused)
         {
             _engine.SetPaused(paused, time.GetUtcNow());
+            Audit(paused ? AuditKinds.Paused : AuditKinds.Resumed, new { });
             await PersistAsync();
+            FlushAudit();
             await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, state.State.Status);
         }
 
@@ -241,6 +254,7 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
+        FlushAudit();
         foreach (var action in actions)
         {
             StartAction(action);
@@ -299,6 +313,7 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
+        FlushAudit();
         foreach (var action in actions)
         {
             StartAction(action);
@@ -360,9 +375,27 @@ internal sealed class GoalGrain(
         }
 
         decided.Add(decision);
+        Audit(AuditKinds.Decision, new
+        {
+            decision.Seq,
+            decision.Trigger,
+            decision.Chosen,
+            decision.Utility,
+            decision.Reason,
+            decision.Policy,
+            decision.Gaps,
+            Candidates = decision.Candidates.Select(c => new { c.Function, c.Excluded, c.Utility }),
+            decision.Arguments,
+        });
     }
 
-    private void StartAction(ActionStart start) => _ = RunActionAsync(start);
+    private void StartAction(ActionStart start)
+    {
+        var call = start.Request.Call;
+        Audit(AuditKinds.Call, new { seq = call.DecisionSeq, call.Function, call.IdempotencyKey, call.Grants });
+        FlushAudit();
+        _ = RunActionAsync(start);
+    }
 
     private async Task RunActionAsync(ActionStart start)
     {
@@ -441,6 +474,7 @@ internal sealed class GoalGrain(
         }
 
         _changes++;
+        Audit(AuditKinds.Outcome, new { seq = request.Seq, request.Call.Function, outcome.Status, outcome.DurationMs, outcome.Error, outcome.Output });
 
         // The outcome is an observation like any other: straight back into Observe, no polling.
         var actions = new List<ActionStart>();
@@ -457,6 +491,7 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
+        FlushAudit();
         foreach (var action in actions)
         {
             StartAction(action);
@@ -469,6 +504,53 @@ internal sealed class GoalGrain(
         ObserveResult.Irrelevant => "irrelevant",
         _ => "relevant",
     };
+
+    /// <summary>Queues an audit entry (sensitive fields masked); <see cref="FlushAudit"/> appends it once the state is written.</summary>
+    private void Audit(string kind, object payload)
+    {
+        if (_audit is null)
+        {
+            return;
+        }
+
+        var data = JsonSerializer.SerializeToElement(payload, MdlJson.Options);
+        if (state.State.Definition?.Sensitive is { Length: > 0 } sensitive)
+        {
+            // Observation data appears as trigger.data (in arguments) and as an action's output: mask the paths there too.
+            data = SensitiveMask.Mask(data, sensitive.SelectMany(p => new[] { p, $"arguments.trigger.{p}", $"output.{p}", $"definition.context.{p}" }).ToArray());
+        }
+
+        _auditQueue.Add(new AuditRecord(GoalId, kind, time.GetUtcNow(), data));
+    }
+
+    /// <summary>Appends queued audit entries in order, behind earlier appends, off the acknowledgement's path.</summary>
+    private void FlushAudit()
+    {
+        if (_audit is null || _auditQueue.Count == 0)
+        {
+            return;
+        }
+
+        var records = _auditQueue.ToArray();
+        _auditQueue.Clear();
+        _auditAppend = AppendAuditAfterAsync(_auditAppend, records);
+    }
+
+    private async Task AppendAuditAfterAsync(Task previous, AuditRecord[] records)
+    {
+        await previous;
+        foreach (var record in records)
+        {
+            try
+            {
+                await _audit!.AppendAsync(record);
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "Goal {GoalId} could not append a {Kind} entry to its audit log", GoalId, record.Kind);
+            }
+        }
+    }
 
     /// <summary>Tells watchers of decisions once they are durable, so nobody sees a decision a failed write loses.</summary>
     private void Notify(List<DecisionRecord> decisions)

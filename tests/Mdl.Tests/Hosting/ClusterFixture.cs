@@ -1,3 +1,4 @@
+using Mdl.Audit;
 using Mdl.Functions;
 using Mdl.Hosting;
 using Mdl.Storage;
@@ -52,6 +53,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 .AddActivityPropagation()
                 .ConfigureServices(services => services
                     .AddMdlGrains()
+                    .AddInMemoryAuditLog()
                     .AddMdlFunction<DrainFunction>()
                     .AddMdlFunction<BoostFunction>()
                     .AddMdlFunction<BrokenFunction>()
