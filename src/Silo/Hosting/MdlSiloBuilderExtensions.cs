@@ -1,4 +1,7 @@
+using Mdl.Audit;
 using Mdl.Hosting;
+using Mdl.Silo.Ingress;
+using Mdl.Silo.Security;
 using Mdl.Storage;
 using Mdl.Streams;
 using Orleans.Configuration;
@@ -30,15 +33,20 @@ public static class MdlSiloBuilderExtensions
         }
 
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(options.Limits);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddMdlGrains();
+        builder.Services.AddMdlSecurity(options);
+        builder.Services.AddMdlRateLimiting(options.Limits);
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
-        var host = options.HttpHost ?? (options.Storage == StorageModes.Embedded ? "127.0.0.1" : "0.0.0.0");
-        builder.WebHost.UseUrls($"http://{host}:{options.HttpPort}");
+        builder.WebHost.UseUrls($"http://{options.EffectiveHttpHost}:{options.HttpPort}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes);
 
         var dataPath = Path.GetFullPath(options.DataPath);
         Directory.CreateDirectory(dataPath);
         var database = Path.Combine(dataPath, "mdl.db");
+        builder.Services.AddSqliteAuditLog(database);
 
         builder.UseOrleans(silo =>
         {

@@ -1,3 +1,7 @@
+using System.Net;
+using Mdl.Silo.Ingress;
+using Mdl.Silo.Security;
+
 namespace Mdl.Silo.Hosting;
 
 /// <summary>The silo's configuration (section <c>Mdl</c>; environment form <c>Mdl__Key</c>). Validated at start.</summary>
@@ -30,6 +34,29 @@ public sealed class MdlSiloOptions
     /// <summary>The address HTTP binds to. Default: loopback in embedded mode, every address otherwise.</summary>
     public string? HttpHost { get; set; }
 
+    /// <summary>
+    /// API keys for the HTTP API, the dashboard and <c>/metrics</c> (<c>Mdl__ApiKeys__0__Name</c>, <c>__Hash</c>, <c>__Scopes__0</c>).
+    /// None configured means the API is open, which is allowed only in embedded mode on a loopback address.
+    /// </summary>
+    public List<ApiKeyOptions> ApiKeys { get; set; } = [];
+
+    /// <summary>Signed webhook sources for observation ingress (<c>Mdl__Webhooks__0__Name</c>, <c>__Secret</c>).</summary>
+    public List<WebhookOptions> Webhooks { get; set; } = [];
+
+    /// <summary>How far a webhook's <c>X-Mdl-Timestamp</c> may be from the silo's clock, either way. Default 300 s.</summary>
+    public int WebhookReplayWindowSeconds { get; set; } = 300;
+
+    /// <summary>Request size and rate limits (<c>Mdl__Limits__…</c>).</summary>
+    public IngressLimits Limits { get; set; } = new();
+
+    /// <summary>The address HTTP binds to once the default is applied.</summary>
+    public string EffectiveHttpHost => string.IsNullOrWhiteSpace(HttpHost)
+        ? Storage == StorageModes.Embedded ? "127.0.0.1" : "0.0.0.0"
+        : HttpHost;
+
+    /// <summary>True when no API key is configured: the API answers without credentials (embedded mode on loopback only).</summary>
+    public bool IsOpen => ApiKeys.Count == 0;
+
     /// <summary>Checks the options; returns one message per problem, saying what to set.</summary>
     public IEnumerable<string> Problems(string? connectionString)
     {
@@ -61,6 +88,92 @@ public sealed class MdlSiloOptions
         {
             yield return "Mdl__ServiceId and Mdl__ClusterId must not be empty.";
         }
+
+        foreach (var problem in SecurityProblems().Concat(Limits.Problems()))
+        {
+            yield return problem;
+        }
+    }
+
+    private IEnumerable<string> SecurityProblems()
+    {
+        const string HowToAddKey = "set Mdl__ApiKeys__0__Name, Mdl__ApiKeys__0__Hash and Mdl__ApiKeys__0__Scopes__0=admin " +
+            "(make a key and its hash with: dotnet run --project src/Silo -- --new-api-key)";
+
+        // Without keys the API is open, which is only acceptable where nobody but this machine can reach it.
+        if (IsOpen && Storage == StorageModes.Postgres)
+        {
+            yield return "Mdl__Storage=postgres refuses to start without API keys, because the HTTP API would be open to the network: " + HowToAddKey + ".";
+        }
+        else if (IsOpen && !IsLoopback(EffectiveHttpHost))
+        {
+            yield return $"Mdl__HttpHost={EffectiveHttpHost} would expose the HTTP API beyond this machine without API keys: " + HowToAddKey +
+                ", or leave Mdl__HttpHost unset to bind 127.0.0.1.";
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < ApiKeys.Count; i++)
+        {
+            var key = ApiKeys[i];
+            var at = $"Mdl__ApiKeys__{i}__";
+            if (string.IsNullOrWhiteSpace(key.Name))
+            {
+                yield return at + "Name must name the key (it appears in logs and in 403 answers).";
+            }
+            else if (!names.Add(key.Name))
+            {
+                yield return $"{at}Name '{key.Name}' is used by another key; key names must be unique.";
+            }
+
+            if (!ApiKeyHash.IsHash(key.Hash))
+            {
+                yield return at + "Hash must be the 64-hex-digit SHA-256 of the key (print it with: dotnet run --project src/Silo -- --hash-api-key <key>); the key itself is never configured.";
+            }
+
+            var scopes = key.ScopeSet();
+            if (scopes.Count == 0)
+            {
+                yield return $"{at}Scopes__0 must be set to one of {string.Join(", ", ApiScopes.Granted)}.";
+            }
+
+            foreach (var scope in scopes.Where(s => !ApiScopes.Granted.Contains(s)))
+            {
+                yield return $"{at}Scopes has '{scope}'; a key's scopes are {string.Join(", ", ApiScopes.Granted)}.";
+            }
+        }
+
+        var sources = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < Webhooks.Count; i++)
+        {
+            var webhook = Webhooks[i];
+            var at = $"Mdl__Webhooks__{i}__";
+            if (string.IsNullOrWhiteSpace(webhook.Name))
+            {
+                yield return at + "Name must name the source; senders put it in the X-Mdl-Webhook header.";
+            }
+            else if (!sources.Add(webhook.Name))
+            {
+                yield return $"{at}Name '{webhook.Name}' is used by another webhook; webhook names must be unique.";
+            }
+
+            if (webhook.Secret is not { Length: >= WebhookOptions.MinSecretLength })
+            {
+                yield return $"{at}Secret must be at least {WebhookOptions.MinSecretLength} characters of random text shared with the sender.";
+            }
+        }
+
+        if (WebhookReplayWindowSeconds is < 1 or > 3600)
+        {
+            yield return $"Mdl__WebhookReplayWindowSeconds must be from 1 to 3600, not {WebhookReplayWindowSeconds}.";
+        }
+    }
+
+    /// <summary>Whether <paramref name="host"/> (a host name or address as in a URL) is reachable only from this machine.</summary>
+    public static bool IsLoopback(string host)
+    {
+        var bare = host.Trim().TrimStart('[').TrimEnd(']');
+        return string.Equals(bare, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(bare, out var address) && IPAddress.IsLoopback(address));
     }
 }
 

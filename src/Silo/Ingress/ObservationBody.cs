@@ -7,11 +7,11 @@ namespace Mdl.Silo.Ingress;
 /// <summary>Reads the body of an observations request: one observation or an array, every bad field named.</summary>
 internal static class ObservationBody
 {
-    /// <summary>The most observations one request may carry.</summary>
+    /// <summary>The most observations one request may carry unless configured (<c>Mdl:Limits:MaxObservationsPerRequest</c>).</summary>
     public const int MaxPerRequest = 1000;
 
-    /// <summary>Parses <paramref name="body"/>; on failure returns null and field errors.</summary>
-    public static (Observation[]? Observations, Dictionary<string, string[]> Errors) Parse(JsonElement body)
+    /// <summary>Parses <paramref name="body"/> (at most <paramref name="maxPerRequest"/> observations); on failure returns null and field errors.</summary>
+    public static (Observation[]? Observations, Dictionary<string, string[]> Errors) Parse(JsonElement body, int maxPerRequest = MaxPerRequest)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var (items, prefix) = body.ValueKind switch
@@ -27,9 +27,15 @@ internal static class ObservationBody
             return (null, errors);
         }
 
-        if (items.Length > MaxPerRequest)
+        if (items.Length > maxPerRequest)
         {
-            errors["body"] = [$"at most {MaxPerRequest} observations per request, got {items.Length}"];
+            errors["body"] = [$"at most {maxPerRequest} observations per request, got {items.Length}"];
+            return (null, errors);
+        }
+
+        if (items.Length == 0)
+        {
+            errors["body"] = ["is an empty array; send at least one observation"];
             return (null, errors);
         }
 
@@ -90,6 +96,42 @@ internal static class ObservationBody
     public static string FieldOf(string? path) =>
         string.IsNullOrEmpty(path) || path == "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
 
+    /// <summary>
+    /// The field (as <see cref="FieldOf"/> names it, under <paramref name="path"/>) of the first number in
+    /// <paramref name="element"/> that is no finite double, such as <c>1e400</c>; null when there is none.
+    /// </summary>
+    public static string? NonFiniteNumber(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Number:
+                return element.TryGetDouble(out var value) && double.IsFinite(value) ? null : path;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (NonFiniteNumber(property.Value, path.Length == 0 ? property.Name : $"{path}.{property.Name}") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (NonFiniteNumber(item, $"{path}[{i++}]") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
     /// <summary>A JSON error without .NET type names.</summary>
     public static string Describe(JsonException exception)
     {
@@ -104,6 +146,11 @@ internal static class ObservationBody
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
         {
             return "is not a known field";
+        }
+
+        if (message.Contains("null", StringComparison.OrdinalIgnoreCase) && message.Contains("nullability", StringComparison.Ordinal))
+        {
+            return "must not be null";
         }
 
         return message;

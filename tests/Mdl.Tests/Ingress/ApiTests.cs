@@ -213,6 +213,25 @@ public sealed class ApiTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task Audit_pages_through_an_intact_chain_of_what_the_goal_did()
+    {
+        var id = Definitions.NewGoalId("api-audit");
+        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+        (await Http.PostAsync($"/api/goals/{id}/observations", Json("""{"kind":"user.activity","data":{"score":0.2}}"""))).EnsureSuccessStatusCode();
+
+        var entries = await Eventually.WaitAsync(
+            async () => await Http.GetFromJsonAsync<Mdl.Audit.AuditEntry[]>($"/api/goals/{id}/audit?after=0&limit=1000", MdlJson.Options) ?? [],
+            e => e.Any(x => x.Kind == "outcome"),
+            "an outcome in the audit log");
+
+        Assert.Equal("definition", entries[0].Kind);
+        Assert.Null(Mdl.Audit.AuditChain.Verify(entries));
+        var page = await Http.GetFromJsonAsync<Mdl.Audit.AuditEntry[]>($"/api/goals/{id}/audit?after=1&limit=1", MdlJson.Options);
+        Assert.Equal(2, page!.Single().Seq);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.GetAsync($"/api/goals/{id}/audit?limit=0")).StatusCode);
+    }
+
+    [Fact]
     public async Task Bad_decision_limit_is_refused()
     {
         var id = Definitions.NewGoalId("api-limit");
