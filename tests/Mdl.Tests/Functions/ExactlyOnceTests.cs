@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using Mdl.Decisions;
+using Mdl.Functions;
+using Mdl.Goals;
+using Mdl.Hosting;
+using Mdl.Observations;
+using Mdl.Silo;
+using Mdl.Tests.Goals;
+using Mdl.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mdl.Tests.Functions;
+
+/// <summary>
+/// The silo goes down after an external function acted but before the goal recorded the outcome. The goal's state
+/// still says the call is in flight (it was written ahead); the next silo re-issues it with the same idempotency key,
+/// and the ledger answers with the first result: the effect happened once.
+/// </summary>
+public sealed class ExactlyOnceTests : IAsyncLifetime
+{
+    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "mdl-once-" + Guid.NewGuid().ToString("n"));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_dataPath, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_call_whose_outcome_was_lost_is_reissued_with_its_key_and_does_not_act_twice()
+    {
+        var id = Definitions.NewGoalId("once");
+        var key = $"{id}/1";
+        var definition = Definitions.Queue(functions: ["test.sends"]);
+
+        var first = await StartAsync(holdResponses: true);
+        try
+        {
+            var goal = first.Services.GetRequiredService<IClusterClient>().GetGrain<IGoalGrain>(id);
+            await goal.PutDefinitionAsync(definition);
+            await goal.ObserveAsync([new Observation("queue.sample", new { depth = 12 })]);
+            var ledger = first.Services.GetRequiredService<IClusterClient>().GetGrain<IIdempotencyLedgerGrain>(id);
+            await Eventually.WaitAsync(() => ledger.RecallAsync(key), r => r is not null, "the send to act and be recorded in the ledger");
+            var inFlight = await goal.GetSnapshotAsync();
+            Assert.Single(inFlight!.InFlight);
+            Assert.Equal(1, SendFunction.Effects(key));
+        }
+        finally
+        {
+            // The goal never hears back: its outcome is lost with this silo.
+            await first.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+            await first.DisposeAsync();
+            HoldFunctionResponses.Holding = false;
+        }
+
+        var second = await StartAsync(holdResponses: false);
+        try
+        {
+            var goal = second.Services.GetRequiredService<IClusterClient>().GetGrain<IGoalGrain>(id);
+            var snapshot = await Eventually.WaitAsync(() => goal.GetSnapshotAsync(), s => s!.InFlight.Length == 0, "the re-issued call's outcome");
+            var decision = (await goal.GetDecisionsAsync(10)).Single(d => d.Seq == 1);
+            Assert.Equal(OutcomeStatus.Succeeded, decision.Outcome!.Status);
+            Assert.Equal(key, decision.IdempotencyKey);
+            Assert.Equal(1, SendFunction.Effects(key));
+            Assert.Equal(1, snapshot!.ActionsTaken);
+        }
+        finally
+        {
+            await second.StopAsync();
+            await second.DisposeAsync();
+        }
+    }
+
+    private async Task<WebApplication> StartAsync(bool holdResponses)
+    {
+        HoldFunctionResponses.Holding = holdResponses;
+        var app = MdlSiloApp.Build(
+        [
+            $"--Mdl:DataPath={_dataPath}",
+            $"--Mdl:SiloPort={FreePorts.Next()}",
+            $"--Mdl:GatewayPort={FreePorts.Next()}",
+            $"--Mdl:HttpPort={FreePorts.Next()}",
+            "--Mdl:ClusterId=once",
+        ], builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddMdlFunction<SendFunction>();
+            builder.Services.AddSingleton<IOutgoingGrainCallFilter, HoldFunctionResponses>();
+        });
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary><c>test.sends</c>: an external effect (counted per idempotency key) that drains the queue.</summary>
+    private sealed class SendFunction : IAgentFunction
+    {
+        private static readonly ConcurrentDictionary<string, int> Sent = new();
+
+        public FunctionDescriptor Descriptor { get; } = new()
+        {
+            Name = "test.sends",
+            Description = "Sends something to the outside world.",
+            Cost = 0.01,
+            ExpectedLatencyMs = 1,
+            Effects = new() { ["queue.depth"] = -5 },
+            SideEffect = SideEffectClass.External,
+            Permission = "queue",
+        };
+
+        public static int Effects(string key) => Sent.GetValueOrDefault(key);
+
+        public Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
+        {
+            Sent.AddOrUpdate(call.IdempotencyKey, 1, (_, n) => n + 1);
+            return Task.FromResult(FunctionResult.Success(new { sent = true }));
+        }
+    }
+
+    /// <summary>Holds function answers on their way back to goals, as if the silo died before the goal heard them.</summary>
+    private sealed class HoldFunctionResponses : IOutgoingGrainCallFilter
+    {
+        public static volatile bool Holding;
+
+        public async Task Invoke(IOutgoingGrainCallContext context)
+        {
+            await context.Invoke();
+            while (Holding && context.InterfaceMethod?.DeclaringType == typeof(IFunctionGrain))
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+}
