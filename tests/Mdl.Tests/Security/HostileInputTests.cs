@@ -158,6 +158,10 @@ public sealed class HostileInputTests(SiloFixture silo)
         {
             request.Content = new ByteArrayContent(WithTopic(body, topic));
             request.Content.Headers.ContentType = new("application/json");
+
+            // Wait for the server's go-ahead before sending the body: an over-size body is refused (413) up front,
+            // and the client reads that answer instead of racing the server's close with a broken pipe.
+            request.Headers.ExpectContinue = true;
         }
 
         var response = await silo.Http.SendAsync(request);

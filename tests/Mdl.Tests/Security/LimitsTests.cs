@@ -70,7 +70,11 @@ public sealed class LimitsTests(KeyedSiloFixture silo)
         var id = await DefineAsync();
         var body = "{\"kind\":\"user.activity\",\"data\":{\"s\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}";
 
-        var response = await silo.Http.SendAsync(silo.Webhook($"/api/goals/{id}/observations", body));
+        using var request = silo.Webhook($"/api/goals/{id}/observations", body);
+
+        // Wait for the go-ahead before sending the body, so the 413 is read rather than racing the server's close.
+        request.Headers.ExpectContinue = true;
+        var response = await silo.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
