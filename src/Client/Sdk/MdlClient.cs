@@ -61,7 +61,7 @@ public sealed class MdlClient
 
     /// <summary>Every goal ever defined with its status, ordered by id.</summary>
     public Task<GoalListing[]> ListGoalsAsync(CancellationToken ct = default) =>
-        _grains.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).ListAsync().WaitAsync(ct);
+        GoalRegistry.ListAsync(_grains).WaitAsync(ct);
 
     /// <summary>Sends observations straight to a goal; returns once they are durably accepted.</summary>
     public Task<ObserveReceipt> ObserveAsync(string goalId, params Observation[] observations) =>

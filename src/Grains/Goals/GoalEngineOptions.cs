@@ -6,8 +6,8 @@ public sealed class GoalEngineOptions
     /// <summary>How many recent observation ids are remembered for dedupe. Default 512.</summary>
     public int DedupeWindow { get; set; } = 512;
 
-    /// <summary>How many recent decisions are kept in the goal's state. Default 100.</summary>
-    public int DecisionHistory { get; set; } = 100;
+    /// <summary>How many recent decisions are kept in the goal's state (the audit log keeps them all). Default 50, the decisions endpoint's default page; each is rewritten with every state write, so more costs throughput.</summary>
+    public int DecisionHistory { get; set; } = 50;
 
     /// <summary>How long an action's expected effect stays pending when the definition gives no horizon. Default 10 minutes.</summary>
     public TimeSpan DefaultEffectHorizon { get; set; } = TimeSpan.FromMinutes(10);

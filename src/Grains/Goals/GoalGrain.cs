@@ -126,7 +126,7 @@ internal sealed class GoalGrain(
         Audit(AuditKinds.Defined, new { version = state.State.Version, definition = normalized });
         await PersistAsync();
         FlushAudit();
-        await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, state.State.Status);
+        await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, state.State.Status);
         await SyncTopicsAsync(resume: false);
 
         // A new definition may open a gap that nothing has observed yet: decide now rather than wait for an event.
@@ -150,7 +150,7 @@ internal sealed class GoalGrain(
         Audit(AuditKinds.Deleted, new { });
         await PersistAsync();
         FlushAudit();
-        await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, GoalStatus.Deleted);
+        await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, GoalStatus.Deleted);
         await SyncTopicsAsync(resume: false);
         return true;
     }
@@ -190,7 +190,7 @@ internal sealed class GoalGrain(
             Audit(paused ? AuditKinds.Paused : AuditKinds.Resumed, new { });
             await PersistAsync();
             FlushAudit();
-            await GrainFactory.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).SetAsync(GoalId, state.State.Status);
+            await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, state.State.Status);
         }
 
         return _engine.Snapshot(time.GetUtcNow());

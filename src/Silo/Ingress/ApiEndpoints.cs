@@ -29,7 +29,7 @@ internal static class ApiEndpoints
     {
         var api = app.MapGroup("/api");
         api.MapGet("/goals", async (IGrainFactory grains) =>
-            Results.Ok(await grains.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).ListAsync())).RequireScope(ApiScopes.Read);
+            Results.Ok(await GoalRegistry.ListAsync(grains))).RequireScope(ApiScopes.Read);
 
         api.MapPut("/goals/{goalId}", PutGoalAsync).RequireScope(ApiScopes.Write);
         api.MapGet("/goals/{goalId}", GetGoalAsync).RequireScope(ApiScopes.Read);

@@ -216,7 +216,7 @@ public sealed class GoalLoopTests(ClusterFixture fixture)
         var snapshot = await Goal(id).GetSnapshotAsync();
         Assert.Equal(GoalStatus.Deleted, snapshot!.Status);
         Assert.Single(await Goal(id).GetDecisionsAsync(10));
-        var listing = await fixture.Client.GetGrain<IGoalRegistryGrain>(IGoalRegistryGrain.Key).ListAsync();
+        var listing = await GoalRegistry.ListAsync(fixture.Client);
         Assert.Contains(new GoalListing(id, GoalStatus.Deleted), listing);
     }
 
