@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Mdl.Functions;
+
+namespace Mdl.Bench.Functions;
+
+/// <summary>When the chosen function ran, and a task that completes when the goal has durably recorded its outcome.</summary>
+/// <param name="Timestamp">The <see cref="Stopwatch"/> timestamp at which the function ran.</param>
+/// <param name="DecisionSeq">The decision that called it.</param>
+/// <param name="OutcomeRecorded">Completes with the timestamp of the storage write that recorded the outcome.</param>
+internal sealed record FunctionRun(long Timestamp, long DecisionSeq, Task<long> OutcomeRecorded);
+
+/// <summary>
+/// The harness's view into the silo: it registers "tell me when the function runs for this goal (or idempotency key)"
+/// and the benchmark function and storage complete those waits at the exact moment. Silo and client share one process,
+/// so plain static state is enough.
+/// </summary>
+internal static class BenchSignals
+{
+    private static readonly ConcurrentDictionary<string, RunWaiter> Runs = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, OutcomeWaiter> Outcomes = new(StringComparer.Ordinal);
+    private static long _unexpectedRuns;
+
+    /// <summary>Function runs nobody waited for: a goal acting more than the harness asked it to.</summary>
+    public static long UnexpectedRuns => Interlocked.Read(ref _unexpectedRuns);
+
+    /// <summary>
+    /// Waits for the next run of the benchmark function for <paramref name="key"/> (a goal id, or an idempotency key for
+    /// calls made outside a goal). With <paramref name="trackOutcome"/>, the run also carries a task for the outcome's write.
+    /// </summary>
+    public static Task<FunctionRun> ExpectRun(string key, bool trackOutcome = true)
+    {
+        var waiter = new RunWaiter(new TaskCompletionSource<FunctionRun>(TaskCreationOptions.RunContinuationsAsynchronously), trackOutcome);
+        if (!Runs.TryAdd(key, waiter))
+        {
+            throw new InvalidOperationException($"The harness is already waiting for a run of '{key}'.");
+        }
+
+        return waiter.Source.Task;
+    }
+
+    /// <summary>Stops waiting for <paramref name="key"/> (after a timeout).</summary>
+    public static void Forget(string key) => Runs.TryRemove(key, out _);
+
+    /// <summary>Called by <see cref="BenchActFunction"/> as it runs.</summary>
+    public static void OnRun(FunctionCall call)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!Runs.TryRemove(call.IdempotencyKey, out var waiter) && !Runs.TryRemove(call.GoalId, out waiter))
+        {
+            Interlocked.Increment(ref _unexpectedRuns);
+            return;
+        }
+
+        var outcome = Task.FromResult(now);
+        if (waiter.TrackOutcome)
+        {
+            // Registered before the function returns, so the outcome's write cannot overtake it.
+            var recorded = new OutcomeWaiter(call.DecisionSeq, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+            Outcomes[call.GoalId] = recorded;
+            outcome = recorded.Source.Task;
+        }
+
+        waiter.Source.TrySetResult(new FunctionRun(now, call.DecisionSeq, outcome));
+    }
+
+    /// <summary>The decision whose outcome the harness waits to see written for <paramref name="goalId"/>, if any.</summary>
+    public static long? OutcomeWanted(string goalId) => Outcomes.TryGetValue(goalId, out var waiter) ? waiter.Seq : null;
+
+    /// <summary>Called by <see cref="Storage.SignallingGrainStorage"/> once a write carrying the outcome has completed.</summary>
+    public static void OnOutcomeRecorded(string goalId, long seq)
+    {
+        if (Outcomes.TryGetValue(goalId, out var waiter) && waiter.Seq == seq && Outcomes.TryRemove(new(goalId, waiter)))
+        {
+            waiter.Source.TrySetResult(Stopwatch.GetTimestamp());
+        }
+    }
+
+    private sealed record RunWaiter(TaskCompletionSource<FunctionRun> Source, bool TrackOutcome);
+
+    private sealed record OutcomeWaiter(long Seq, TaskCompletionSource<long> Source);
+}

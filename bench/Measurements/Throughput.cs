@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Mdl.Bench.Baseline;
+using Mdl.Bench.Functions;
+using Mdl.Bench.Goals;
+using Mdl.Bench.Reporting;
+using Mdl.Bench.Storage;
+
+namespace Mdl.Bench.Measurements;
+
+/// <summary>
+/// Completed units per second with a fixed number outstanding. Each worker owns its own slice of goals (or baseline
+/// grains) and cycles through it, so no two workers ever drive the same goal.
+/// </summary>
+internal static class Throughput
+{
+    /// <summary>What one MDL window measured.</summary>
+    /// <param name="PerSecond">Full loops per second.</param>
+    /// <param name="WritesPerLoop">Goal-state writes per loop.</param>
+    /// <param name="WriteMs">Mean time of one goal-state write (serialise + memory storage grain).</param>
+    /// <param name="CpuMsPerLoop">Process CPU time per loop: what one loop costs, whatever else the machine is doing.</param>
+    public sealed record LoopFigures(double PerSecond, double WritesPerLoop, double WriteMs, double CpuMsPerLoop);
+
+    /// <summary>What one baseline window measured.</summary>
+    /// <param name="PerSecond">Calls per second.</param>
+    /// <param name="CpuMsPerCall">Process CPU time per call.</param>
+    public sealed record CallFigures(double PerSecond, double CpuMsPerCall);
+
+    /// <summary>
+    /// Full loops: one call with a confirming and a low reading → decide → the function runs → its outcome is written.
+    /// A loop counts once the outcome's write has completed.
+    /// </summary>
+    public static async Task<LoopFigures> MeasureLoopsAsync(GoalSet goals, int concurrency, TimeSpan warmup, TimeSpan window)
+    {
+        var writes0 = 0L;
+        var ticks0 = 0L;
+        var figures = await MeasureAsync(concurrency, warmup, window, goals.Ids.Length, async index =>
+        {
+            var id = goals.Ids[index];
+            var expected = BenchSignals.ExpectRun(id);
+            var receipt = goals.Goal(id).ObserveAsync([BenchDefinitions.Confirm(), BenchDefinitions.Trigger()]);
+            var ran = await Waits.Run(expected, id);
+            await Waits.Bounded(receipt, $"the acknowledgement of {id}");
+            await Waits.Bounded(ran.OutcomeRecorded, $"the outcome of {id}");
+        }, onWindowStart: () =>
+        {
+            writes0 = SignallingGrainStorage.GoalWrites;
+            ticks0 = SignallingGrainStorage.GoalWriteTicks;
+        });
+
+        var writes = SignallingGrainStorage.GoalWrites - writes0;
+        var ticks = SignallingGrainStorage.GoalWriteTicks - ticks0;
+        return new LoopFigures(
+            figures.PerSecond,
+            figures.Completed == 0 ? 0 : (double)writes / figures.Completed,
+            Percentiles.Ms(0, ticks) / Math.Max(1, writes),
+            figures.CpuMsPerUnit);
+    }
+
+    /// <summary>Baseline calls: client → front grain → stateless worker and back.</summary>
+    public static async Task<CallFigures> MeasureBaselineAsync(IClusterClient client, int keys, int concurrency, TimeSpan warmup, TimeSpan window)
+    {
+        var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
+            await Waits.Bounded(client.GetGrain<IBaselineFrontGrain>(index).CallAsync(index), "a baseline call"));
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit);
+    }
+
+    /// <summary>Durable baseline calls: client → front grain that writes its state → stateless worker and back.</summary>
+    public static async Task<CallFigures> MeasureDurableBaselineAsync(IClusterClient client, int keys, int concurrency, TimeSpan warmup, TimeSpan window)
+    {
+        var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
+            await Waits.Bounded(client.GetGrain<IBaselineDurableFrontGrain>(index).CallAsync(index), "a durable baseline call"));
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit);
+    }
+
+    private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit)> MeasureAsync(
+        int concurrency, TimeSpan warmup, TimeSpan window, int keys, Func<int, Task> unit, Action? onWindowStart = null)
+    {
+        var completed = 0L;
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            var slice = Enumerable.Range(0, keys).Where(k => k % concurrency == worker).ToArray();
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await unit(slice[i % slice.Length]);
+                Interlocked.Increment(ref completed);
+            }
+        })).ToArray();
+
+        await Task.Delay(warmup);
+        onWindowStart?.Invoke();
+        using var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        var start = Interlocked.Read(ref completed);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(window);
+        var done = Interlocked.Read(ref completed) - start;
+        var elapsed = clock.Elapsed;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpu0;
+        await stop.CancelAsync();
+        await Task.WhenAll(workers).WaitAsync(Waits.Step);
+        return (Percentiles.Round(done / elapsed.TotalSeconds, 1), done, Percentiles.Round(cpu.TotalMilliseconds / Math.Max(1, done), 4));
+    }
+}

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using Mdl.Bench;
+using Mdl.Bench.Functions;
+using Mdl.Bench.Goals;
+using Mdl.Bench.Hosting;
+using Mdl.Bench.Measurements;
+using Mdl.Bench.Reporting;
+using Mdl.Bench.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+
+const string Usage =
+    "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
+    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--storage memory|sqlite]";
+string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory"];
+
+var quick = args.Contains("--quick");
+var jsonPath = Option("--json");
+var pullMs = Option("--stream-pull-ms") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
+var phases = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? allPhases;
+var memoryUsers = Option("--memory-users") ?? "own";
+var storage = Option("--storage") ?? "memory";
+if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("memory" or "sqlite"))
+{
+    Console.WriteLine(Usage);
+    return args.Contains("--help") || args.Contains("-h") ? 0 : 1;
+}
+
+var plan = quick ? BenchPlan.Quick : BenchPlan.Full;
+if (Option("--memory-goals") is { } m)
+{
+    plan = plan with { MemoryGoals = int.Parse(m, CultureInfo.InvariantCulture) };
+}
+
+#if DEBUG
+Console.Error.WriteLine("warning: a Debug build; run with -c Release for figures worth reporting.");
+#endif
+
+var results = new BenchResults();
+results.Config["mode"] = quick ? "quick" : "full";
+results.Config["phases"] = phases;
+results.Config["processors"] = Environment.ProcessorCount;
+results.Config["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
+results.Config["serverGc"] = GCSettings.IsServerGC;
+results.Config["loadAverageAtStart"] = LoadAverage();
+results.Config["streamPullPeriodMs"] = pullMs ?? 100;
+results.Config["activeGoals"] = plan.ActiveGoals;
+results.Config["concurrency"] = plan.Concurrency;
+results.Config["memoryGoals"] = plan.MemoryGoals;
+results.Config["memoryUsers"] = memoryUsers;
+results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); Orleans memory streams";
+results.Config["polling"] = "the lazy backend is an Orleans client calling IGoalGrain.GetSnapshotAsync every 100 ms (no HTTP)";
+results.Config["storage"] = storage == "memory"
+    ? "Orleans memory grain storage with Orleans's binary serializer (what the product's SQLite storage serialises with), no disk, no audit log"
+    : "the product's embedded mode: SQLite grain storage (WAL, synchronous=FULL) and SQLite audit log in a temporary file";
+var sqlitePath = storage == "sqlite" ? Path.Combine(Path.GetTempPath(), $"mdl-bench-{Environment.ProcessId}.db") : null;
+var total = Stopwatch.StartNew();
+
+await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath))
+{
+    var client = cluster.Client;
+    var serializer = cluster.SiloServices.GetRequiredService<Serializer>();
+    Step("silo and client started");
+
+    if (Runs("idle") && plan.IdleNoGoalsWindow > TimeSpan.Zero)
+    {
+        // The silo has started but done nothing yet: wait out the start-up work (JIT, first timers) before measuring.
+        results.Details["idleCpuPercentNoGoals"] = await IdleCpu.MeasureAsync(plan.IdleSettle * 2, plan.IdleNoGoalsWindow);
+        Step($"idle CPU with no goals: {results.Details["idleCpuPercentNoGoals"]} % of one core over {plan.IdleNoGoalsWindow.TotalSeconds:0} s");
+    }
+
+    var goals = new GoalSet(client, "g", plan.ActiveGoals);
+    if (Runs("direct") || Runs("stream") || Runs("idle") || Runs("throughput"))
+    {
+        SignallingGrainStorage.Watch(goals.Ids[0]);
+        await goals.DefineAsync(BenchDefinitions.Loop);
+        await goals.WarmAsync();
+        Step($"{plan.ActiveGoals:N0} goals defined and warmed (one loop each)");
+    }
+
+    if (Runs("direct"))
+    {
+        var stages = new StageProfile();
+        var direct = await DirectLatency.MeasureAsync(goals, plan.DirectSamples, plan.SamplingBudget);
+        stages.Dispose();
+        results.Details["directStages"] = stages.Summary();
+        results.DirectP50Ms = direct.Run.P(0.50);
+        results.DirectP99Ms = direct.Run.P(0.99);
+        results.Details["directSamples"] = direct.Run.Count;
+        results.Details["directP90Ms"] = direct.Run.P(0.90);
+        results.Details["directMaxMs"] = direct.Run.Max;
+        results.Details["directAckP50Ms"] = direct.Ack.P(0.50);
+        results.Details["directAckP99Ms"] = direct.Ack.P(0.99);
+        results.Details["directGoalWritesPerSample"] = Percentiles.Round(direct.WritesPerSample, 2);
+        results.Details["directGoalWriteMeanMs"] = Percentiles.Round(direct.WriteMs);
+        Step($"direct: p50 {results.DirectP50Ms} ms, p99 {results.DirectP99Ms} ms over {direct.Run.Count:N0} samples " +
+            $"({direct.WritesPerSample:0.0} goal writes per sample, {direct.WriteMs:0.000} ms each)");
+
+        var baseline = await DirectLatency.MeasureBaselineAsync(client, plan.ActiveGoals, plan.DirectSamples, plan.SamplingBudget);
+        results.Details["baselineCallP50Ms"] = baseline.P(0.50);
+        results.Details["baselineCallP99Ms"] = baseline.P(0.99);
+        results.Details["directP50OverBaselineP50"] = Percentiles.Round(direct.Run.P(0.50) / baseline.P(0.50), 2);
+        Step($"baseline call chain (client → grain → stateless worker): p50 {baseline.P(0.50)} ms, p99 {baseline.P(0.99)} ms");
+    }
+
+    if (Runs("stream"))
+    {
+        var stream = await StreamLatency.MeasureAsync(client, goals, plan.StreamSamples, plan.SamplingBudget, pullMs ?? 100);
+        results.StreamP50Ms = stream.P(0.50);
+        results.StreamP99Ms = stream.P(0.99);
+        results.Details["streamSamples"] = stream.Count;
+        results.Details["streamMeanMs"] = stream.Mean;
+        Step($"stream: p50 {results.StreamP50Ms} ms, p99 {results.StreamP99Ms} ms over {stream.Count:N0} samples");
+    }
+
+    if (Runs("idle"))
+    {
+        results.IdleCpuPercent = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleWindow);
+        Step($"idle CPU with {plan.ActiveGoals:N0} active goals: {results.IdleCpuPercent} % of one core over {plan.IdleWindow.TotalSeconds:0} s");
+    }
+
+    if (Runs("throughput"))
+    {
+        var loopRounds = new List<double>();
+        var baselineRounds = new List<double>();
+        var ratios = new List<double>();
+        var writesPerLoop = new List<double>();
+        var writeMs = new List<double>();
+        var cpuPerLoop = new List<double>();
+        var cpuPerCall = new List<double>();
+        var durableRounds = new List<double>();
+        var cpuPerDurableCall = new List<double>();
+        for (var round = 0; round < plan.ThroughputRounds; round++)
+        {
+            var calls = await Throughput.MeasureBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
+            var loops = await Throughput.MeasureLoopsAsync(goals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
+            if (plan.DurableBaseline)
+            {
+                var durable = await Throughput.MeasureDurableBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
+                durableRounds.Add(durable.PerSecond);
+                cpuPerDurableCall.Add(durable.CpuMsPerCall);
+                Step($"durable baseline round {round + 1}: {durable.PerSecond:N0} calls/s ({durable.CpuMsPerCall:0.000} CPU ms each)");
+            }
+
+            baselineRounds.Add(calls.PerSecond);
+            loopRounds.Add(loops.PerSecond);
+            ratios.Add(loops.PerSecond / calls.PerSecond);
+            writesPerLoop.Add(loops.WritesPerLoop);
+            writeMs.Add(loops.WriteMs);
+            cpuPerLoop.Add(loops.CpuMsPerLoop);
+            cpuPerCall.Add(calls.CpuMsPerCall);
+            Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms each), " +
+                $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
+                $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each)");
+        }
+
+        results.LoopsPerSecond = Percentiles.Round(loopRounds.Average(), 1);
+        results.BaselineCallsPerSecond = Percentiles.Round(baselineRounds.Average(), 1);
+        results.ThroughputRatio = Percentiles.Round(ratios.Average());
+        results.Details["loopsPerSecondRounds"] = loopRounds;
+        results.Details["baselineCallsPerSecondRounds"] = baselineRounds;
+        results.Details["throughputGoalWritesPerLoop"] = Percentiles.Round(writesPerLoop.Average(), 2);
+        results.Details["throughputGoalWriteMeanMs"] = Percentiles.Round(writeMs.Average());
+        results.Details["cpuMsPerLoop"] = Percentiles.Round(cpuPerLoop.Average(), 4);
+        results.Details["cpuMsPerBaselineCall"] = Percentiles.Round(cpuPerCall.Average(), 4);
+        results.Details["cpuCostRatio"] = Percentiles.Round(cpuPerCall.Average() / cpuPerLoop.Average());
+        if (durableRounds.Count > 0)
+        {
+            results.Details["durableBaselineCallsPerSecond"] = Percentiles.Round(durableRounds.Average(), 1);
+            results.Details["durableBaselineCallsPerSecondRounds"] = durableRounds;
+            results.Details["cpuMsPerDurableBaselineCall"] = Percentiles.Round(cpuPerDurableCall.Average(), 4);
+            results.Details["throughputRatioVsDurableBaseline"] = Percentiles.Round(loopRounds.Average() / durableRounds.Average());
+        }
+    }
+
+    if (SignallingGrainStorage.LastWritten(goals.Ids[0]) is { } loopState)
+    {
+        results.Details["loopGoalStateBytes"] = serializer.SerializeToArray(loopState).Length;
+        results.Details["loopGoalDecisionsKept"] = loopState.Decisions.Count;
+    }
+
+    if (Runs("reaction"))
+    {
+        var reaction = await Reaction.MeasureAsync(client, plan.ReactionChanges);
+        results.PollingReactionMs = reaction.Polling.P(0.50);
+        results.PushReactionMs = reaction.Push.P(0.50);
+        results.PollingRequestsWasted = reaction.WastedPolls;
+        results.Details["reactionChanges"] = plan.ReactionChanges;
+        results.Details["pollingPolls"] = reaction.Polls;
+        results.Details["pollingReactionMeanMs"] = reaction.Polling.Mean;
+        results.Details["pollingReactionMaxMs"] = reaction.Polling.Max;
+        results.Details["pushReactionMeanMs"] = reaction.Push.Mean;
+        results.Details["pushReactionMaxMs"] = reaction.Push.Max;
+        results.Details["pushRequestsWasted"] = reaction.PushObservations - reaction.PushActions;
+        results.Details["pollingOverPushReaction"] = Percentiles.Round(reaction.Polling.P(0.5) / reaction.Push.P(0.5), 1);
+        Step($"reaction: polling {results.PollingReactionMs} ms ({reaction.WastedPolls} of {reaction.Polls} polls wasted), push {results.PushReactionMs} ms");
+    }
+
+    if (Runs("memory"))
+    {
+        SignallingGrainStorage.Watch("user-0");
+        var memory = await MemoryPerGoal.MeasureAsync(client, plan.MemoryGoals, memoryUsers == "own", plan.MemoryBudget, Step);
+        results.BytesPerGoal = memory.BytesPerGoal;
+        results.Details["memoryGoalsActivated"] = memory.Goals;
+        results.Details["memoryBudgetExceeded"] = memory.BudgetExceeded;
+        results.Details["memoryHeapBeforeBytes"] = memory.HeapBefore;
+        results.Details["memoryHeapAfterBytes"] = memory.HeapAfter;
+        results.Details["memoryActivationSeconds"] = memory.Seconds;
+        results.Details["memorySecondsPer1000Goals"] = memory.SecondsPerBlock;
+        results.Details["memoryStorageWrites"] = memory.Writes;
+        results.Details["memoryCpuMsPerGoal"] = memory.CpuMsPerGoal;
+        results.Details["memorySampleGoalsThatActed"] = $"{memory.Acted} of {memory.Sampled}";
+        if (SignallingGrainStorage.LastWritten("user-0") is { } userState)
+        {
+            results.Details["user55GoalStateBytes"] = serializer.SerializeToArray(userState).Length;
+        }
+
+        Step($"memory: {results.BytesPerGoal:N0} bytes per user #55 goal over {memory.Goals:N0} goals ({memory.Seconds} s; " +
+            $"{memory.Acted} of {memory.Sampled} sampled goals acted){(memory.BudgetExceeded ? $"; time budget ran out before {plan.MemoryGoals:N0}" : "")}");
+    }
+
+    results.Details["unexpectedFunctionRuns"] = BenchSignals.UnexpectedRuns;
+    results.DurableObservationsPerSecond = null;
+}
+
+if (sqlitePath is not null)
+{
+    foreach (var file in new[] { sqlitePath, sqlitePath + "-wal", sqlitePath + "-shm" }.Where(File.Exists))
+    {
+        File.Delete(file);
+    }
+}
+
+results.Config["loadAverageAtEnd"] = LoadAverage();
+results.Details["totalSeconds"] = Percentiles.Round(total.Elapsed.TotalSeconds, 1);
+results.Details["logWarnings"] = CountingLoggerProvider.Counts.ToDictionary(c => c.Key, c => (object)new { count = c.Value.Count, first = c.Value.First });
+
+Console.WriteLine();
+foreach (var (category, (count, first)) in CountingLoggerProvider.Counts)
+{
+    Console.WriteLine($"log: {count:N0} × {category}: {first[..Math.Min(first.Length, 240)]}");
+}
+
+Console.WriteLine();
+Console.Write(results.ToTable());
+if (jsonPath is not null)
+{
+    await results.WriteJsonAsync(jsonPath);
+    Console.WriteLine($"figures written to {jsonPath}");
+}
+
+// A goal that acted without being asked would make every figure suspect.
+return BenchSignals.UnexpectedRuns == 0 ? 0 : 2;
+
+void Step(string text) => Console.WriteLine($"[{total.Elapsed.TotalSeconds,6:0.0}s] {text}");
+
+bool Runs(string phase) => phases.Contains(phase);
+
+string? Option(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+static string LoadAverage()
+{
+    try
+    {
+        return File.ReadAllText("/proc/loadavg").Trim();
+    }
+    catch (IOException)
+    {
+        return "unknown";
+    }
+}
