@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--storage memory|sqlite]";
+    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--storage memory|sqlite] [--active-goals N] [--decision-history N]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory"];
 
 var quick = args.Contains("--quick");
@@ -34,6 +34,14 @@ if (Option("--memory-goals") is { } m)
     plan = plan with { MemoryGoals = int.Parse(m, CultureInfo.InvariantCulture) };
 }
 
+if (Option("--active-goals") is { } a)
+{
+    plan = plan with { ActiveGoals = int.Parse(a, CultureInfo.InvariantCulture) };
+}
+
+// The product's default unless given: how many decisions a goal keeps in the state it writes on every change.
+var decisionHistory = Option("--decision-history") is { } h ? int.Parse(h, CultureInfo.InvariantCulture) : (int?)null;
+
 #if DEBUG
 Console.Error.WriteLine("warning: a Debug build; run with -c Release for figures worth reporting.");
 #endif
@@ -50,6 +58,8 @@ results.Config["activeGoals"] = plan.ActiveGoals;
 results.Config["concurrency"] = plan.Concurrency;
 results.Config["memoryGoals"] = plan.MemoryGoals;
 results.Config["memoryUsers"] = memoryUsers;
+results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.InvariantCulture) ?? "product default";
+results.Config["commit"] = Commit();
 results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); Orleans memory streams";
 results.Config["polling"] = "the lazy backend is an Orleans client calling IGoalGrain.GetSnapshotAsync every 100 ms (no HTTP)";
 results.Config["storage"] = storage == "memory"
@@ -58,7 +68,7 @@ results.Config["storage"] = storage == "memory"
 var sqlitePath = storage == "sqlite" ? Path.Combine(Path.GetTempPath(), $"mdl-bench-{Environment.ProcessId}.db") : null;
 var total = Stopwatch.StartNew();
 
-await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath))
+await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory))
 {
     var client = cluster.Client;
     var serializer = cluster.SiloServices.GetRequiredService<Serializer>();
@@ -262,6 +272,21 @@ string? Option(string name)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+static string Commit()
+{
+    try
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", "describe --always --dirty") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var text = git.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        return git.ExitCode == 0 ? text : "unknown";
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return "unknown";
+    }
 }
 
 static string LoadAverage()

@@ -41,7 +41,8 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// Null for memory storage and no audit log (the goals then skip auditing); else the product's embedded mode in this
     /// file: SQLite grain storage (WAL, <c>synchronous=FULL</c>) and the SQLite audit log, to see what the disk adds.
     /// </param>
-    public static async Task<BenchCluster> StartAsync(TimeSpan? streamPullPeriod, string? sqlitePath = null)
+    /// <param name="decisionHistory">Decisions a goal keeps in its state; null keeps the product's default.</param>
+    public static async Task<BenchCluster> StartAsync(TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null)
     {
         var siloPort = FreePorts.Next();
         var gatewayPort = FreePorts.Next();
@@ -84,7 +85,13 @@ internal sealed class BenchCluster : IAsyncDisposable
                 }
             });
             silo.UseInMemoryReminderService();
-            silo.Services.AddMdlGrains().AddMdlFunction<BenchActFunction>();
+            silo.Services.AddMdlGrains(options =>
+            {
+                if (decisionHistory is { } kept)
+                {
+                    options.DecisionHistory = kept;
+                }
+            }).AddMdlFunction<BenchActFunction>();
         });
         var siloHost = siloBuilder.Build();
         await siloHost.StartAsync();
