@@ -59,7 +59,7 @@ internal sealed record BenchPlan
     {
         DirectSamples = 3_000,
         StreamSamples = 40,
-        IdleSettle = TimeSpan.FromSeconds(1),
+        IdleSettle = TimeSpan.FromSeconds(2),
         IdleWindow = TimeSpan.FromSeconds(5),
         IdleNoGoalsWindow = TimeSpan.Zero,
         ThroughputWarmup = TimeSpan.FromSeconds(1),

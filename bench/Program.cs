@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--storage memory|sqlite] [--active-goals N] [--decision-history N]";
+    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage memory|sqlite] [--active-goals N] [--decision-history N]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory"];
 
 var quick = args.Contains("--quick");
@@ -21,6 +21,7 @@ var jsonPath = Option("--json");
 var pullMs = Option("--stream-pull-ms") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
 var phases = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? allPhases;
 var memoryUsers = Option("--memory-users") ?? "own";
+var memoryWithoutTopics = args.Contains("--memory-without-topics");
 var storage = Option("--storage") ?? "memory";
 if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("memory" or "sqlite"))
 {
@@ -58,6 +59,7 @@ results.Config["activeGoals"] = plan.ActiveGoals;
 results.Config["concurrency"] = plan.Concurrency;
 results.Config["memoryGoals"] = plan.MemoryGoals;
 results.Config["memoryUsers"] = memoryUsers;
+results.Config["memoryDefinition"] = memoryWithoutTopics ? "examples/user-55.json without its topics" : "examples/user-55.json";
 results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["commit"] = Commit();
 results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); Orleans memory streams";
@@ -211,7 +213,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
     if (Runs("memory"))
     {
         SignallingGrainStorage.Watch("user-0");
-        var memory = await MemoryPerGoal.MeasureAsync(client, plan.MemoryGoals, memoryUsers == "own", plan.MemoryBudget, Step);
+        var memory = await MemoryPerGoal.MeasureAsync(client, plan.MemoryGoals, memoryUsers == "own", memoryWithoutTopics, plan.MemoryBudget, Step);
         results.BytesPerGoal = memory.BytesPerGoal;
         results.Details["memoryGoalsActivated"] = memory.Goals;
         results.Details["memoryBudgetExceeded"] = memory.BudgetExceeded;
@@ -274,20 +276,10 @@ string? Option(string name)
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }
 
-static string Commit()
-{
-    try
-    {
-        using var git = Process.Start(new ProcessStartInfo("git", "describe --always --dirty") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var text = git.StandardOutput.ReadToEnd().Trim();
-        git.WaitForExit();
-        return git.ExitCode == 0 ? text : "unknown";
-    }
-    catch (System.ComponentModel.Win32Exception)
-    {
-        return "unknown";
-    }
-}
+static string Commit() =>
+    typeof(BenchPlan).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>()
+        .FirstOrDefault(a => a.Key == "SourceCommit")?.Value ?? "unknown";
 
 static string LoadAverage()
 {

@@ -42,9 +42,21 @@ internal static class MemoryPerGoal
     /// goal has its own user (context <c>userId</c> = the goal id), as a deployment with a goal per user would; otherwise every
     /// goal keeps the example's <c>userId: "55"</c> and they all nudge one user.
     /// </summary>
-    public static async Task<Figures> MeasureAsync(IClusterClient client, int count, bool ownUsers, TimeSpan budget, Action<string>? progress = null)
+    /// <param name="client">The client.</param>
+    /// <param name="count">Goals to activate.</param>
+    /// <param name="ownUsers">Whether each goal has its own user.</param>
+    /// <param name="withoutTopics">Drops the definition's topic list, to separate the topic subscription's cost.</param>
+    /// <param name="budget">The time bound.</param>
+    /// <param name="progress">Progress lines.</param>
+    public static async Task<Figures> MeasureAsync(
+        IClusterClient client, int count, bool ownUsers, bool withoutTopics, TimeSpan budget, Action<string>? progress = null)
     {
         var definition = BenchDefinitions.User55();
+        if (withoutTopics)
+        {
+            definition = definition with { Topics = [] };
+        }
+
         var goals = new GoalSet(client, "user", count);
         var before = Settle();
         var writes0 = SignallingGrainStorage.GoalWrites + SignallingGrainStorage.OtherWrites;
