@@ -78,14 +78,7 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
     private async Task<WebApplication> StartAsync(bool holdResponses)
     {
         HoldFunctionResponses.Holding = holdResponses;
-        var app = MdlSiloApp.Build(
-        [
-            $"--Mdl:DataPath={_dataPath}",
-            $"--Mdl:SiloPort={FreePorts.Next()}",
-            $"--Mdl:GatewayPort={FreePorts.Next()}",
-            $"--Mdl:HttpPort={FreePorts.Next()}",
-            "--Mdl:ClusterId=once",
-        ], builder =>
+        var app = MdlSiloApp.Build(TestSilos.Args(_dataPath, "once"), builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.Services.AddMdlFunction<SendFunction>();

@@ -62,14 +62,7 @@ public sealed class DurabilityTests : IAsyncLifetime
     private async Task<RunningSilo> StartAsync()
     {
         var http = FreePorts.Next();
-        var app = MdlSiloApp.Build(
-        [
-            $"--Mdl:DataPath={_dataPath}",
-            $"--Mdl:SiloPort={FreePorts.Next()}",
-            $"--Mdl:GatewayPort={FreePorts.Next()}",
-            $"--Mdl:HttpPort={http}",
-            "--Mdl:ClusterId=durability",
-        ], builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        var app = MdlSiloApp.Build(TestSilos.Args(_dataPath, "durability", http), builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
         return new RunningSilo(app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") });
     }

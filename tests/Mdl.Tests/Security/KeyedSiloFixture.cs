@@ -112,24 +112,7 @@ public sealed class KeyedSiloFixture : IAsyncLifetime
     }
 
     /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        Http?.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(_dataPath, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
-    }
+    public Task DisposeAsync() => TestSilos.StopAndDeleteAsync(_app, Http, _dataPath);
 }
 
 /// <summary>The test classes that share the keyed silo.</summary>
