@@ -31,6 +31,7 @@ internal sealed partial class CliSession : IAsyncDisposable
         _options = new MdlClientOptions
         {
             Gateways = [.. parse.GetValue(global.Gateway) ?? []],
+            ClusterDatabase = parse.GetValue(global.ClusterDatabase),
             ServiceId = parse.GetValue(global.ServiceId) ?? "",
             ClusterId = parse.GetValue(global.ClusterId) ?? "",
         };
@@ -48,8 +49,8 @@ internal sealed partial class CliSession : IAsyncDisposable
     /// <summary>Whether <c>--json</c> was given.</summary>
     public bool Json { get; }
 
-    /// <summary>The gateways, for messages.</summary>
-    public string Gateways => string.Join(", ", _options.Gateways);
+    /// <summary>Where the cluster was looked for (the gateways, or the cluster database), for messages.</summary>
+    public string Gateways => _options.Describe();
 
     /// <summary>Runs <paramref name="body"/> in a session and turns what it throws into an exit code and one line per error on stderr.</summary>
     public static async Task<int> RunAsync(
@@ -87,6 +88,7 @@ internal sealed partial class CliSession : IAsyncDisposable
         builder.Services.AddMdlClient(o =>
         {
             o.Gateways = _options.Gateways;
+            o.ClusterDatabase = _options.ClusterDatabase;
             o.ServiceId = _options.ServiceId;
             o.ClusterId = _options.ClusterId;
         });

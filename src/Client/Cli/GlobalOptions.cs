@@ -9,6 +9,9 @@ internal sealed class GlobalOptions
     /// <summary>Environment variable with the default gateways (comma-separated <c>host:port</c>).</summary>
     public const string GatewayVariable = "MDL_GATEWAY";
 
+    /// <summary>Environment variable with the default cluster database (a PostgreSQL connection string).</summary>
+    public const string ClusterDatabaseVariable = "MDL_CLUSTER_DB";
+
     /// <summary>Creates the options; <paramref name="stdin"/> is what <c>--file -</c> reads.</summary>
     public GlobalOptions(TextReader stdin)
     {
@@ -38,6 +41,16 @@ internal sealed class GlobalOptions
         DefaultValueFactory = _ => DefaultGateways(),
     };
 
+    /// <summary><c>--cluster-db</c>: find the gateways in a production cluster's membership table.</summary>
+    public Option<string?> ClusterDatabase { get; } = new("--cluster-db")
+    {
+        Description = $"The PostgreSQL connection string of a production cluster (the silos' ConnectionStrings__Mdl); " +
+            $"the CLI finds the live gateways in its membership table instead of using --gateway. Default: ${ClusterDatabaseVariable}.",
+        Recursive = true,
+        HelpName = "connection-string",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ClusterDatabaseVariable) is { Length: > 0 } db ? db : null,
+    };
+
     /// <summary><c>--service-id</c>.</summary>
     public Option<string> ServiceId { get; } = new("--service-id")
     {
@@ -65,6 +78,7 @@ internal sealed class GlobalOptions
     public void AddTo(RootCommand root)
     {
         root.Options.Add(Gateway);
+        root.Options.Add(ClusterDatabase);
         root.Options.Add(ServiceId);
         root.Options.Add(ClusterId);
         root.Options.Add(Json);

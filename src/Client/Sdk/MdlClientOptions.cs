@@ -6,6 +6,24 @@ public sealed class MdlClientOptions
     /// <summary>The silos' gateway endpoints as <c>host:port</c>. Default <c>localhost:30000</c>, the embedded silo's gateway.</summary>
     public List<string> Gateways { get; set; } = ["localhost:30000"];
 
+    /// <summary>
+    /// The PostgreSQL connection string of a production cluster's database (the silos' <c>ConnectionStrings__Mdl</c>).
+    /// When set, the client finds the gateways in the cluster's membership table (ADO.NET clustering) and follows
+    /// silos joining and leaving, instead of using <see cref="Gateways"/>. Default: unset.
+    /// </summary>
+    public string? ClusterDatabase { get; set; }
+
+    /// <summary>How often a client on <see cref="ClusterDatabase"/> re-reads the live gateways. Default 5 seconds.</summary>
+    public TimeSpan GatewayRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Whether the client finds its gateways in the cluster's database rather than in <see cref="Gateways"/>.</summary>
+    public bool UsesClusterDatabase => !string.IsNullOrWhiteSpace(ClusterDatabase);
+
+    /// <summary>Where the client looks for the cluster, for messages: the gateways, or the database's host and name.</summary>
+    public string Describe() => UsesClusterDatabase
+        ? $"the membership table of {DescribeDatabase(ClusterDatabase!)}"
+        : string.Join(", ", Gateways);
+
     /// <summary>The Orleans service id; must match the silos' <c>Mdl__ServiceId</c>. Default <c>mdl</c>.</summary>
     public string ServiceId { get; set; } = "mdl";
 
@@ -22,7 +40,19 @@ public sealed class MdlClientOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Gateways is not { Count: > 0 })
+        if (UsesClusterDatabase)
+        {
+            if (DescribeDatabase(ClusterDatabase!) is null)
+            {
+                errors.Add("the cluster database is not a PostgreSQL connection string (e.g. 'Host=db;Database=mdl;Username=mdl;Password=…')");
+            }
+
+            if (GatewayRefreshPeriod <= TimeSpan.Zero)
+            {
+                errors.Add("the gateway refresh period must be positive");
+            }
+        }
+        else if (Gateways is not { Count: > 0 })
         {
             errors.Add("at least one gateway is required");
         }
@@ -58,5 +88,21 @@ public sealed class MdlClientOptions
         }
 
         return errors;
+    }
+
+    /// <summary>"database 'mdl' on host db:5432" for a valid connection string (no password), else null.</summary>
+    private static string? DescribeDatabase(string connectionString)
+    {
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(builder.Host)
+                ? null
+                : $"database '{builder.Database ?? builder.Username}' on {builder.Host}:{builder.Port}";
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 }

@@ -30,6 +30,18 @@ public static class AuditServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Keeps the audit log in PostgreSQL (production mode), in table <c>mdl_audit_log</c> of the database
+    /// <paramref name="connectionString"/> names; the silo's migrations create the table before Orleans starts.
+    /// </summary>
+    public static IServiceCollection AddPostgresAuditLog(this IServiceCollection services, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        services.TryAddSingleton<IAuditLog>(_ => new PostgresAuditLog(connectionString));
+        return services;
+    }
+
     /// <summary>Keeps the audit log in memory (test clusters): chained and checked like the SQLite one, lost on exit.</summary>
     public static IServiceCollection AddInMemoryAuditLog(this IServiceCollection services)
     {

@@ -207,6 +207,22 @@ public sealed partial class CliTests(SiloFixture silo)
         Assert.Equal("", stdout.ToString());
     }
 
+    [Theory]
+    [InlineData("not a connection string")]
+    [InlineData("Database=mdl;Username=mdl")]
+    public async Task A_cluster_db_that_is_not_a_postgres_connection_string_exits_1_before_connecting(string clusterDb)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var code = await CliApp.RunAsync(["goals", "list", "--cluster-db", clusterDb], stdout, stderr).WaitAsync(Bound);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout.ToString());
+        Assert.Contains("the cluster database is not a PostgreSQL connection string", stderr.ToString());
+        Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public async Task Watch_with_count_1_prints_a_decision_made_after_it_started()
     {

@@ -12,7 +12,8 @@ namespace Mdl.Client;
 public static class MdlClientHostingExtensions
 {
     /// <summary>
-    /// Adds an Orleans client using the static gateway list of <see cref="MdlClientOptions"/>, and a singleton <see cref="MdlClient"/>.
+    /// Adds an Orleans client using the static gateway list of <see cref="MdlClientOptions"/> — or, when
+    /// <see cref="MdlClientOptions.ClusterDatabase"/> is set, the cluster's membership table — and a singleton <see cref="MdlClient"/>.
     /// The client connects when the host starts; starting fails after <see cref="MdlClientOptions.ConnectTimeout"/> when no gateway answers.
     /// </summary>
     public static IServiceCollection AddMdlClient(this IServiceCollection services, Action<MdlClientOptions>? configure = null)
@@ -26,11 +27,32 @@ public static class MdlClientHostingExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MdlClientOptions>, MdlClientOptionsValidator>());
 
+        // The clustering provider is chosen here, so the database has to be known now, not only when options resolve.
+        var probe = new MdlClientOptions();
+        configure?.Invoke(probe);
+        var clusterDatabase = probe.UsesClusterDatabase ? probe.ClusterDatabase : null;
+
         services.AddOrleansClient(client =>
         {
-            // Gateways are resolved when the client starts, not here: a name that does not resolve fails the start like an unreachable gateway.
-            client.UseStaticClustering(gateways => gateways.Configure<IOptions<MdlClientOptions>>((o, mdl) =>
-                o.Gateways = mdl.Value.Gateways.Select(g => GatewayAddress.Parse(g).Resolve().ToGatewayUri()).ToList()));
+            if (clusterDatabase is not null)
+            {
+                // The silos' membership table lists the live gateways; re-reading it often lets the client drop a
+                // dead silo's gateway and find new ones within seconds.
+                client.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = clusterDatabase;
+                });
+                client.Services.AddOptions<GatewayOptions>().Configure<IOptions<MdlClientOptions>>((o, mdl) =>
+                    o.GatewayListRefreshPeriod = mdl.Value.GatewayRefreshPeriod);
+            }
+            else
+            {
+                // Gateways are resolved when the client starts, not here: a name that does not resolve fails the start like an unreachable gateway.
+                client.UseStaticClustering(gateways => gateways.Configure<IOptions<MdlClientOptions>>((o, mdl) =>
+                    o.Gateways = mdl.Value.Gateways.Select(g => GatewayAddress.Parse(g).Resolve().ToGatewayUri()).ToList()));
+            }
+
             client.Services.AddOptions<ClusterOptions>().Configure<IOptions<MdlClientOptions>>((o, mdl) =>
             {
                 o.ServiceId = mdl.Value.ServiceId;
