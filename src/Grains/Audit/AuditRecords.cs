@@ -64,4 +64,19 @@ internal static class AuditRecords
             return JsonSerializer.SerializeToElement(text);
         }
     }
+
+    /// <summary>
+    /// An entry's columns as every store keeps them: time in <see cref="AuditChain.TimeFormat"/> and data as its
+    /// canonical JSON — exactly the text that was hashed, so a read gives back what verifies.
+    /// </summary>
+    public static IEnumerable<(string Column, object Value)> StoredColumns(AuditEntry entry)
+    {
+        yield return ("goal_id", entry.GoalId);
+        yield return ("seq", entry.Seq);
+        yield return ("time", AuditChain.FormatTime(entry.Time));
+        yield return ("kind", entry.Kind);
+        yield return ("data", entry.Data.GetRawText());
+        yield return ("prev_hash", entry.PrevHash);
+        yield return ("hash", entry.Hash);
+    }
 }

@@ -78,15 +78,11 @@ public sealed class PostgresAuditLog : IAuditLog, IAsyncDisposable
         var sealedEntry = AuditChain.Seal(entry.GoalId, lastSeq + 1, entry.Time, entry.Kind, entry.Data, lastHash);
         await using (var insert = new NpgsqlCommand(InsertSql, connection, transaction))
         {
-            insert.Parameters.AddWithValue("goal_id", sealedEntry.GoalId);
-            insert.Parameters.AddWithValue("seq", sealedEntry.Seq);
-            insert.Parameters.AddWithValue("time", AuditChain.FormatTime(sealedEntry.Time));
-            insert.Parameters.AddWithValue("kind", sealedEntry.Kind);
+            foreach (var (column, value) in AuditRecords.StoredColumns(sealedEntry))
+            {
+                insert.Parameters.AddWithValue(column, value);
+            }
 
-            // Sealed data is canonical JSON already: the column holds exactly the text that was hashed.
-            insert.Parameters.AddWithValue("data", sealedEntry.Data.GetRawText());
-            insert.Parameters.AddWithValue("prev_hash", sealedEntry.PrevHash);
-            insert.Parameters.AddWithValue("hash", sealedEntry.Hash);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -306,15 +306,11 @@ public sealed partial class SqliteAuditLog : IAuditLog, IDisposable
         using var command = writer.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = InsertSql;
-        command.Parameters.AddWithValue("$goal_id", entry.GoalId);
-        command.Parameters.AddWithValue("$seq", entry.Seq);
-        command.Parameters.AddWithValue("$time", AuditChain.FormatTime(entry.Time));
-        command.Parameters.AddWithValue("$kind", entry.Kind);
+        foreach (var (column, value) in AuditRecords.StoredColumns(entry))
+        {
+            command.Parameters.AddWithValue("$" + column, value);
+        }
 
-        // Sealed data is canonical JSON already: the column holds exactly the text that was hashed.
-        command.Parameters.AddWithValue("$data", entry.Data.GetRawText());
-        command.Parameters.AddWithValue("$prev_hash", entry.PrevHash);
-        command.Parameters.AddWithValue("$hash", entry.Hash);
         command.ExecuteNonQuery();
     }
 
