@@ -4,6 +4,7 @@ using k8s.Models;
 using Mdl.Silo;
 using Mdl.Silo.Hosting;
 using Mdl.Silo.Security;
+using Mdl.Silo.Telemetry;
 using Mdl.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -66,7 +67,10 @@ public sealed class KubernetesManifestTests
     [Fact]
     public void Every_silo_variable_is_an_option_the_connection_string_or_a_pod_variable_Orleans_reads()
     {
-        var known = KubernetesHosting.PodVariables.Append(SiloSettings.ConnectionStringVariable).ToHashSet(StringComparer.Ordinal);
+        var known = KubernetesHosting.PodVariables
+            .Append(SiloSettings.ConnectionStringVariable)
+            .Append(TelemetryExtensions.OtlpEndpointVariable)
+            .ToHashSet(StringComparer.Ordinal);
         var unknown = SiloEnvironment.Keys.Where(name => !known.Contains(name) && !SiloSettings.NamesAnOption(name)).ToList();
 
         Assert.True(unknown.Count == 0, "Variables that name no setting of the silo: " + string.Join(", ", unknown));
