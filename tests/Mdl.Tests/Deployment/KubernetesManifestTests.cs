@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using k8s;
 using k8s.Models;
 using Mdl.Silo;
@@ -301,7 +302,7 @@ public sealed class KubernetesManifestTests
         var service = _manifests.Named<V1Service>(_manifests.Postgres.Spec.ServiceName);
 
         Assert.Equal(service.Metadata.Name, connection["Host"]);
-        Assert.Equal(Assert.Single(service.Spec.Ports).Port.ToString(System.Globalization.CultureInfo.InvariantCulture), connection["Port"]);
+        Assert.Equal(Assert.Single(service.Spec.Ports).Port.ToString(CultureInfo.InvariantCulture), connection["Port"]);
         Assert.Equal(environment["POSTGRES_DB"], connection["Database"]);
         Assert.Equal(environment["POSTGRES_USER"], connection["Username"]);
         Assert.Equal(environment["POSTGRES_PASSWORD"], connection["Password"]);
@@ -311,11 +312,12 @@ public sealed class KubernetesManifestTests
     [Fact]
     public void Silo_pod_runs_as_the_images_non_root_user()
     {
-        var user = Dockerfile.Load().All("USER", Dockerfile.Load().FinalStage).Last().Arguments;
+        var dockerfile = Dockerfile.Load();
+        var user = dockerfile.All("USER", dockerfile.FinalStage).Last().Arguments;
         var security = SiloPod.Spec.SecurityContext;
 
         Assert.True(security.RunAsNonRoot);
-        Assert.Equal(user, security.RunAsUser?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(user, security.RunAsUser?.ToString(CultureInfo.InvariantCulture));
         Assert.Equal(false, _manifests.SiloContainer.SecurityContext.AllowPrivilegeEscalation);
     }
 
