@@ -64,6 +64,7 @@ public static class MdlSiloBuilderExtensions
 
             // A client call, the goal and the function it calls form one trace.
             silo.AddActivityPropagation();
+            silo.UseKubernetesHostingInPod(options, builder.Configuration);
         });
 
         return builder;

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Mdl.Audit;
 using Mdl.Storage;
 using Mdl.Tests.Storage;
+using Mdl.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -177,7 +178,7 @@ public sealed partial class SqliteAuditLogTests : AuditLogContractTests, IDispos
     [Fact]
     public void No_product_code_updates_or_deletes_an_audit_entry()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root;
         var offending = Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Where(f => ChangesAuditRows().IsMatch(File.ReadAllText(f)))
@@ -204,19 +205,6 @@ public sealed partial class SqliteAuditLogTests : AuditLogContractTests, IDispos
 
     [GeneratedRegex(@"\b(UPDATE\s+(OR\s+\w+\s+)?audit_log|DELETE\s+FROM\s+audit_log|REPLACE\s+INTO\s+audit_log|INSERT\s+OR\s+REPLACE)\b", RegexOptions.IgnoreCase)]
     private static partial Regex ChangesAuditRows();
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Directory.Packages.props")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Directory.Packages.props above {AppContext.BaseDirectory}: cannot find the sources to scan.");
-    }
 
     private async Task<string> AppendFiveAsync()
     {
