@@ -16,9 +16,9 @@ public sealed record PostgresMigration(int Version, string Name, string Sql)
 
     /// <summary>
     /// Lowercase hex SHA-256 of the script with line endings normalised, so a checkout with CRLF line endings does not
-    /// look like an edited migration.
+    /// look like an edited migration. Computed on each read, so a copy made with <c>with</c> has its own.
     /// </summary>
-    public string Checksum { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql.ReplaceLineEndings("\n"))));
+    public string Checksum => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql.ReplaceLineEndings("\n"))));
 
     /// <summary>Every migration embedded in <paramref name="assembly"/> (the silo's by default), in version order.</summary>
     /// <exception cref="InvalidOperationException">A resource is misnamed or two share a version.</exception>
