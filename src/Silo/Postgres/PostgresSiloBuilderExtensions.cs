@@ -1,7 +1,10 @@
 using Mdl.Silo.Hosting;
 using Mdl.Storage;
 using Mdl.Streams;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Mdl.Silo.Postgres;
 
@@ -77,9 +80,14 @@ public static class PostgresSiloBuilderExtensions
         membership.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(tuning.IAmAlivePublishSeconds);
     }
 
-    private static void ConfigureStorage(AdoNetGrainStorageOptions storage, string connectionString)
-    {
-        storage.Invariant = Invariant;
-        storage.ConnectionString = connectionString;
-    }
+    private static void ConfigureStorage(OptionsBuilder<AdoNetGrainStorageOptions> storage, string connectionString) =>
+        storage.Configure<Serializer>((o, serializer) =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+
+            // As in embedded mode, Orleans's binary serializer and not the silo-wide default (Newtonsoft JSON), which
+            // ignores [Id]s and cannot round-trip the System.Text.Json elements goal definitions carry.
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        });
 }
