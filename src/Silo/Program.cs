@@ -1,4 +1,5 @@
 using Mdl.Silo;
+using Mdl.Silo.Postgres;
 using Mdl.Silo.Security;
 
 // Key tools: print and exit before anything starts, so they work without a data folder or free ports.
@@ -28,6 +29,12 @@ if (args.Length > 0 && args[0] is "--hash-api-key" or "--new-api-key")
 {
     await Console.Error.WriteLineAsync("usage: --new-api-key | --hash-api-key <key>");
     return 1;
+}
+
+// Schema only: apply the PostgreSQL migrations and exit, without starting Orleans or binding ports.
+if (args.Contains(MigrateOnlyCommand.Flag))
+{
+    return await MigrateOnlyCommand.RunAsync(args);
 }
 
 try

@@ -1,6 +1,7 @@
 using Mdl.Audit;
 using Mdl.Hosting;
 using Mdl.Silo.Ingress;
+using Mdl.Silo.Postgres;
 using Mdl.Silo.Security;
 using Mdl.Storage;
 using Mdl.Streams;
@@ -26,12 +27,6 @@ public static class MdlSiloBuilderExtensions
             throw new InvalidOperationException("The silo's configuration is not usable:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", problems));
         }
 
-        if (options.Storage == StorageModes.Postgres)
-        {
-            throw new InvalidOperationException(
-                "Mdl__Storage=postgres is not available in this build yet; run the embedded default (Mdl__Storage=embedded).");
-        }
-
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(options.Limits);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -43,23 +38,32 @@ public static class MdlSiloBuilderExtensions
         builder.WebHost.UseUrls($"http://{options.EffectiveHttpHost}:{options.HttpPort}");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes);
 
-        var dataPath = Path.GetFullPath(options.DataPath);
-        Directory.CreateDirectory(dataPath);
-        var database = Path.Combine(dataPath, "mdl.db");
-        builder.Services.AddSqliteAuditLog(database);
+        Action<ISiloBuilder> useStorage;
+        if (options.Storage == StorageModes.Postgres)
+        {
+            // Problems() guarantees the connection string in postgres mode.
+            var postgres = connectionString!;
+            builder.Services.AddPostgresMigrations(postgres);
+            builder.Services.AddPostgresAuditLog(postgres);
+            useStorage = silo => silo.UseMdlPostgres(postgres, options);
+        }
+        else
+        {
+            var dataPath = Path.GetFullPath(options.DataPath);
+            Directory.CreateDirectory(dataPath);
+            var database = Path.Combine(dataPath, "mdl.db");
+            builder.Services.AddSqliteAuditLog(database);
+            useStorage = silo => UseEmbedded(silo, options, database);
+        }
 
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ServiceId = options.ServiceId;
                 o.ClusterId = options.ClusterId;
             });
-            silo.AddSqliteGrainStorage(StorageNames.Goals, o => o.DatabasePath = database);
-            silo.AddSqliteGrainStorage(StorageNames.PubSub, o => o.DatabasePath = database);
-            silo.AddMemoryStreams(StreamNames.Provider);
-            silo.UseInMemoryReminderService();
+            useStorage(silo);
             silo.AddDashboard();
 
             // A client call, the goal and the function it calls form one trace.
@@ -68,5 +72,15 @@ public static class MdlSiloBuilderExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>One machine: localhost clustering, the SQLite file, memory streams and reminders.</summary>
+    private static void UseEmbedded(ISiloBuilder silo, MdlSiloOptions options, string database)
+    {
+        silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+        silo.AddSqliteGrainStorage(StorageNames.Goals, o => o.DatabasePath = database);
+        silo.AddSqliteGrainStorage(StorageNames.PubSub, o => o.DatabasePath = database);
+        silo.AddMemoryStreams(StreamNames.Provider);
+        silo.UseInMemoryReminderService();
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using Mdl.Silo.Ingress;
+using Mdl.Silo.Postgres;
 using Mdl.Silo.Security;
 
 namespace Mdl.Silo.Hosting;
@@ -35,6 +37,19 @@ public sealed class MdlSiloOptions
     public string? HttpHost { get; set; }
 
     /// <summary>
+    /// Postgres mode: the IP address other silos and clients reach this silo at, as written to the membership table.
+    /// Default: in a Kubernetes pod (<c>KUBERNETES_SERVICE_HOST</c> set) the host's first IPv4 address, else 127.0.0.1.
+    /// Set it from the pod's <c>status.podIP</c> when the pod has several addresses.
+    /// </summary>
+    public string? AdvertisedIp { get; set; }
+
+    /// <summary>Postgres mode: how fast a dead silo is noticed (<c>Mdl__Membership__…</c>).</summary>
+    public MembershipTuning Membership { get; set; } = new();
+
+    /// <summary>Postgres mode: the durable stream queues (<c>Mdl__Streams__…</c>).</summary>
+    public StreamQueueOptions Streams { get; set; } = new();
+
+    /// <summary>
     /// API keys for the HTTP API, the dashboard and <c>/metrics</c> (<c>Mdl__ApiKeys__0__Name</c>, <c>__Hash</c>, <c>__Scopes__0</c>).
     /// None configured means the API is open, which is allowed only in embedded mode on a loopback address.
     /// </summary>
@@ -53,6 +68,9 @@ public sealed class MdlSiloOptions
     public string EffectiveHttpHost => string.IsNullOrWhiteSpace(HttpHost)
         ? Storage == StorageModes.Embedded ? "127.0.0.1" : "0.0.0.0"
         : HttpHost;
+
+    /// <summary>The address advertised in postgres mode once the default is applied (see <see cref="AdvertisedIp"/>).</summary>
+    public IPAddress EffectiveAdvertisedIp => IPAddress.TryParse(AdvertisedIp, out var configured) ? configured : DefaultAdvertisedIp();
 
     /// <summary>True when no API key is configured: the API answers without credentials (embedded mode on loopback only).</summary>
     public bool IsOpen => ApiKeys.Count == 0;
@@ -89,10 +107,40 @@ public sealed class MdlSiloOptions
             yield return "Mdl__ServiceId and Mdl__ClusterId must not be empty.";
         }
 
+        foreach (var problem in Storage == StorageModes.Postgres ? PostgresProblems() : [])
+        {
+            yield return problem;
+        }
+
         foreach (var problem in SecurityProblems().Concat(Limits.Problems()))
         {
             yield return problem;
         }
+    }
+
+    private IEnumerable<string> PostgresProblems()
+    {
+        if (!string.IsNullOrWhiteSpace(AdvertisedIp) && !IPAddress.TryParse(AdvertisedIp, out _))
+        {
+            yield return $"Mdl__AdvertisedIp must be an IP address (the pod's IP in Kubernetes), not '{AdvertisedIp}'.";
+        }
+
+        foreach (var problem in Membership.Problems().Concat(Streams.Problems()))
+        {
+            yield return problem;
+        }
+    }
+
+    private static IPAddress DefaultAdvertisedIp()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST")))
+        {
+            return IPAddress.Loopback;
+        }
+
+        // In a pod the host name resolves to the pod's own address, the one its peers can reach.
+        return Dns.GetHostAddresses(Dns.GetHostName())
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
     }
 
     private IEnumerable<string> SecurityProblems()
