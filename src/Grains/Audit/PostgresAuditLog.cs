@@ -24,6 +24,9 @@ public sealed class PostgresAuditLog : IAuditLog, IAsyncDisposable
     // Salt for the per-goal advisory locks, so they cannot collide with the migrator's or other code's lock keys.
     private const int LockSpace = 0x4d444c41; // "MDLA"
 
+    /// <summary>The most connections the log opens, whatever the connection string allows.</summary>
+    public const int MaxConnections = 16;
+
     private const string AppendSql = """
         SELECT pg_advisory_xact_lock(@lock_space, hashtext(@goal_id));
         SELECT seq, hash FROM mdl_audit_log WHERE goal_id = @goal_id ORDER BY seq DESC LIMIT 1;
@@ -47,7 +50,13 @@ public sealed class PostgresAuditLog : IAuditLog, IAsyncDisposable
     public PostgresAuditLog(string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+
+        // Appends to one goal queue on its advisory lock, each holding a connection while it waits; a small pool
+        // makes a burst queue here instead of using up the server's connections, which the silo's providers share.
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        settings.MaxPoolSize = Math.Min(settings.MaxPoolSize, MaxConnections);
+        settings.MinPoolSize = Math.Min(settings.MinPoolSize, settings.MaxPoolSize);
+        _dataSource = NpgsqlDataSource.Create(settings);
     }
 
     /// <inheritdoc />

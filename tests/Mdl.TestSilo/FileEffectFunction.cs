@@ -1,0 +1,44 @@
+using Mdl.Functions;
+
+namespace Mdl.TestSilo;
+
+/// <summary>
+/// <c>test.file-effect</c>: an external effect that outlives the process — each call appends its idempotency key to the
+/// file named by <c>MDL_TEST_EFFECTS_FILE</c>, so a test counts how often the effect really happened across crashes.
+/// </summary>
+internal sealed class FileEffectFunction : IAgentFunction
+{
+    /// <summary>The variable naming the effects file.</summary>
+    public const string Variable = "MDL_TEST_EFFECTS_FILE";
+
+    private static readonly Lock FileLock = new();
+
+    /// <inheritdoc />
+    public FunctionDescriptor Descriptor { get; } = new()
+    {
+        Name = "test.file-effect",
+        Description = "Appends its idempotency key to a file: an effect outside the cluster.",
+        Cost = 0.01,
+        ExpectedLatencyMs = 1,
+        Effects = new() { ["backlog"] = -1 },
+        SideEffect = SideEffectClass.External,
+        Permission = "files",
+    };
+
+    /// <inheritdoc />
+    public Task<FunctionResult> InvokeAsync(FunctionCall call, CancellationToken cancellationToken)
+    {
+        var path = Environment.GetEnvironmentVariable(Variable)
+            ?? throw new InvalidOperationException($"set {Variable} to the file test.file-effect appends to");
+        lock (FileLock)
+        {
+            using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            using var writer = new StreamWriter(file);
+            writer.WriteLine(call.IdempotencyKey);
+            writer.Flush();
+            file.Flush(flushToDisk: true);
+        }
+
+        return Task.FromResult(FunctionResult.Success(new { written = call.IdempotencyKey }));
+    }
+}

@@ -1,0 +1,74 @@
+using Mdl.Decisions;
+using Mdl.Functions;
+using Mdl.Goals;
+using Mdl.Observations;
+using Mdl.Tests.Support;
+
+namespace Mdl.Tests.Cluster;
+
+/// <summary>
+/// Exactly-once effects across a real crash: a silo process is killed with SIGKILL after its function acted (and the
+/// idempotency ledger recorded the result) but before the goal heard the outcome. Another silo reactivates the goal
+/// from PostgreSQL, finds the decision still in flight (it was written ahead of the call), re-issues it with the same
+/// key, and gets the recorded result: the effect — a line in a file outside the cluster — happened once.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : IDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    private readonly string _effects = Path.Combine(Path.GetTempPath(), $"mdl-effects-{Guid.NewGuid():N}.txt");
+
+    private static GoalDefinition Backlog => new()
+    {
+        Kind = "backlog",
+        Objectives = [new ObjectiveDefinition { Metric = "backlog", Op = "<=", Target = 0, Weight = 1 }],
+        Metrics = [new MetricMapping { Name = "backlog", From = "backlog.sample", Field = "depth", Aggregate = "last" }],
+        AllowedFunctions = ["test.file-effect"],
+        MaxInFlight = 1,
+    };
+
+    [Fact]
+    public async Task A_silo_killed_after_the_function_acted_and_before_the_outcome_was_recorded_leaves_the_effect_done_once()
+    {
+        File.WriteAllText(_effects, "");
+        var environment = new Dictionary<string, string> { ["MDL_TEST_EFFECTS_FILE"] = _effects };
+        var holding = new Dictionary<string, string>(environment) { ["MDL_TEST_HOLD_FUNCTION_ANSWERS"] = "1" };
+
+        // One silo that never lets a function's answer reach its goal.
+        await using var cluster = await ProcessCluster.StartAsync(
+            await postgres.CreateDatabaseAsync("crash"), silos: 1, "crash", SiloBuild.WithTestFunctions, holding);
+        var goalId = "backlog-1";
+        var key = $"{goalId}/1";
+        await cluster.Client.PutGoalAsync(goalId, Backlog);
+        await cluster.Client.ObserveAsync(goalId, new Observation("backlog.sample", new { depth = 1 }));
+
+        // The function acted: its effect is in the file, and the ledger has its result; the goal still waits.
+        await Eventually.WaitAsync(() => Task.FromResult(Effects()), e => e.Contains(key), "the function's effect in the file", Bound);
+        var ledger = await Eventually.WaitAsync(
+            () => cluster.Grains.GetGrain<IIdempotencyLedgerGrain>(goalId).RecallAsync(key), r => r is not null, "the ledger's record", Bound);
+        var before = await cluster.Client.GetGoalAsync(goalId);
+        Assert.Single(before!.InFlight);
+
+        cluster.Silos[0].Kill();
+
+        // A silo without the hold takes over; touching the goal reactivates it from storage.
+        var survivor = cluster.AddSilo(SiloBuild.WithTestFunctions, environment);
+        await survivor.WaitReadyAsync(ProcessCluster.StartTimeout);
+        var after = await Eventually.WaitAsync(
+            () => cluster.TryGetGoalAsync(goalId), s => s is { InFlight.Length: 0, ActionsTaken: 1 }, "the re-issued call's outcome", Bound);
+
+        var decision = (await cluster.Client.GetDecisionsAsync(goalId, 10)).Single(d => d.Seq == 1);
+        Assert.Equal(key, decision.IdempotencyKey);
+        Assert.Equal(OutcomeStatus.Succeeded, decision.Outcome!.Status);
+        Assert.True(ledger!.Succeeded);
+        Assert.Equal([key], Effects());
+        Assert.Equal(1, after!.ActionsTaken);
+    }
+
+    public void Dispose() => File.Delete(_effects);
+
+    private string[] Effects() => File.Exists(_effects)
+        ? File.ReadAllLines(_effects).Where(l => l.Length > 0).ToArray()
+        : [];
+}
