@@ -13,13 +13,20 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage memory|sqlite] [--active-goals N] [--decision-history N]";
-string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory"];
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage memory|sqlite] [--active-goals N] [--decision-history N]";
+string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
 var jsonPath = Option("--json");
 var pullMs = Option("--stream-pull-ms") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
 var phases = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? allPhases;
+
+// The durable phase needs a PostgreSQL server (bench/postgres.sh starts a throwaway one); the harness makes and drops its own database there.
+var postgres = Option("--postgres") ?? Environment.GetEnvironmentVariable("MDL_BENCH_POSTGRES");
+
+// Acknowledgements waited for at once in the durable phase: a backend feeding 1,000 goals has many requests in flight,
+// and group commit turns that concurrency into fewer, larger commits.
+var durableOutstanding = Option("--durable-outstanding") is { } d ? int.Parse(d, CultureInfo.InvariantCulture) : 256;
 var memoryUsers = Option("--memory-users") ?? "own";
 var memoryWithoutTopics = args.Contains("--memory-without-topics");
 var storage = Option("--storage") ?? "memory";
@@ -234,7 +241,24 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
     }
 
     results.Details["unexpectedFunctionRuns"] = BenchSignals.UnexpectedRuns;
-    results.DurableObservationsPerSecond = null;
+}
+
+if (Runs("durable") && postgres is null)
+{
+    results.Details["durable"] = "not measured: give --postgres CONNECTION (or MDL_BENCH_POSTGRES); bench/postgres.sh start prints one";
+    Step("durable: skipped, no --postgres");
+}
+else if (Runs("durable"))
+{
+    var durable = await DurableThroughput.MeasureAsync(postgres!, plan.ActiveGoals, durableOutstanding, plan.ThroughputWarmup, plan.ThroughputWindow, Step);
+    results.DurableObservationsPerSecond = durable.ObservationsPerSecond;
+    results.Details["durableBaselineCommitsPerSecond"] = durable.BaselineCommitsPerSecond;
+    results.Details["durableOverBaselineCommits"] = Percentiles.Round(durable.ObservationsPerSecond / durable.BaselineCommitsPerSecond, 2);
+    results.Details["durableAckP50Ms"] = durable.AckP50Ms;
+    results.Details["durableAckP99Ms"] = durable.AckP99Ms;
+    results.Details["durableAcknowledged"] = durable.Acknowledged;
+    Step($"durable: {durable.ObservationsPerSecond:N0} acknowledged observations/s over {durable.Goals:N0} goals at {durable.Concurrency} outstanding " +
+        $"(ack p50 {durable.AckP50Ms} ms, p99 {durable.AckP99Ms} ms); the database alone: {durable.BaselineCommitsPerSecond:N0} commits/s");
 }
 
 if (sqlitePath is not null)

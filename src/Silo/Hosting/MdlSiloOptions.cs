@@ -49,6 +49,9 @@ public sealed class MdlSiloOptions
     /// <summary>Postgres mode: the durable stream queues (<c>Mdl__Streams__…</c>).</summary>
     public StreamQueueOptions Streams { get; set; } = new();
 
+    /// <summary>Postgres mode: how goal state writes are batched into shared commits (<c>Mdl__GroupCommit__…</c>).</summary>
+    public GroupCommitOptions GroupCommit { get; set; } = new();
+
     /// <summary>
     /// API keys for the HTTP API, the dashboard and <c>/metrics</c> (<c>Mdl__ApiKeys__0__Name</c>, <c>__Hash</c>, <c>__Scopes__0</c>).
     /// None configured means the API is open, which is allowed only in embedded mode on a loopback address.
@@ -125,7 +128,7 @@ public sealed class MdlSiloOptions
             yield return $"Mdl__AdvertisedIp must be an IP address (the pod's IP in Kubernetes), not '{AdvertisedIp}'.";
         }
 
-        foreach (var problem in Membership.Problems().Concat(Streams.Problems()))
+        foreach (var problem in Membership.Problems().Concat(Streams.Problems()).Concat(GroupCommit.Problems()))
         {
             yield return problem;
         }

@@ -3,7 +3,9 @@ using Mdl.Storage;
 using Mdl.Streams;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 
 namespace Mdl.Silo.Postgres;
@@ -43,7 +45,15 @@ public static class PostgresSiloBuilderExtensions
         });
         silo.Configure<ClusterMembershipOptions>(o => ApplyMembershipTuning(o, options.Membership));
 
-        silo.AddAdoNetGrainStorage(StorageNames.Goals, o => ConfigureStorage(o, connectionString));
+        // Goal state takes a write per acknowledged observation: it group-commits (see GroupCommitGrainStorage).
+        // Everything else written rarely keeps Orleans's ADO.NET provider.
+        silo.Services.AddGrainStorage(StorageNames.Goals, (services, name) => new GroupCommitGrainStorage(
+            name,
+            connectionString,
+            options.GroupCommit,
+            new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()),
+            services.GetRequiredService<IActivatorProvider>(),
+            services.GetRequiredService<ILogger<GroupCommitGrainStorage>>()));
         silo.AddAdoNetGrainStorage(StorageNames.PubSub, o => ConfigureStorage(o, connectionString));
         silo.UseAdoNetReminderService(o =>
         {
