@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Mdl.Orleans and ends with one line: "tests: N passed, N failed".
 # It needs the .NET SDK (global.json); the embedded silo's SQLite comes with the build. The dashboard's browser
-# test needs Chromium: installed here from Debian's packages when missing and we are root.
+# test needs Chromium and the postgres-mode tests need the PostgreSQL 15 server tools: both installed here from
+# Debian's packages when missing and we are root.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -10,6 +11,13 @@ if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; 
   echo "Installing Chromium for the dashboard's browser test (apt-get install chromium)…"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "Could not install Chromium; the dashboard test will fail and say how to get it." >&2
+fi
+
+postgres_bin="${MDL_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}"
+if [ ! -x "$postgres_bin/initdb" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing PostgreSQL 15 for the postgres-mode tests (apt-get install postgresql-15)…"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null) \
+    || echo "Could not install postgresql-15; the postgres-mode tests will fail and say how to get it." >&2
 fi
 
 results="$(mktemp -d)"

@@ -1,3 +1,4 @@
+using System.Net;
 using Mdl.Silo.Hosting;
 using Mdl.Storage;
 using Mdl.Streams;
@@ -37,7 +38,7 @@ public static class PostgresSiloBuilderExtensions
         var advertised = options.EffectiveAdvertisedIp;
 
         // Listen on every interface only when other machines must reach us; a loopback-advertised silo stays private.
-        silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !System.Net.IPAddress.IsLoopback(advertised));
+        silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
         silo.UseAdoNetClustering(o =>
         {
             o.Invariant = Invariant;

@@ -71,11 +71,11 @@ public sealed class PostgresMigratorTests(PostgresServer server)
         var next = Shipped[^1].Version + 1;
         var broken = new PostgresMigration(next, $"{next:0000}_broken.sql", "CREATE TABLE half_done (id int); SELECT no_such_function();");
 
-        await Assert.ThrowsAsync<Npgsql.PostgresException>(
+        await Assert.ThrowsAsync<PostgresException>(
             () => new PostgresMigrator([.. Shipped, broken]).ApplyAsync(database, NullLogger.Instance, CancellationToken.None));
 
         // Rolled back as a whole: neither the table nor the history row exists.
-        Assert.Equal(0L, await ScalarAsync<long>(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'"));
+        Assert.Equal(0L, await PostgresServer.ScalarAsync<long>(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'"));
         Assert.DoesNotContain(next, await AppliedVersionsAsync(database));
     }
 
@@ -92,13 +92,5 @@ public sealed class PostgresMigratorTests(PostgresServer server)
         }
 
         return versions;
-    }
-
-    private static async Task<T> ScalarAsync<T>(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -6,7 +6,6 @@ using Mdl.Tests.Storage;
 using Mdl.Tests.Goals;
 using Mdl.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Orleans.Storage;
 
 namespace Mdl.Tests.Postgres;
@@ -120,7 +119,7 @@ public sealed class PostgresProviderTests(PostgresServer server)
         }
 
         await Eventually.WaitAsync(() => management.GetHosts(onlyActive: true), hosts => hosts.Count == 1, "the second silo to leave", TimeSpan.FromSeconds(30));
-        Assert.Equal(6, await ScalarAsync<int>(database, $"SELECT status FROM orleans_membership WHERE port = {second.SiloPort}"));
+        Assert.Equal(6, await PostgresServer.ScalarAsync<int>(database, $"SELECT status FROM orleans_membership WHERE port = {second.SiloPort}"));
     }
 
     [Fact]
@@ -147,7 +146,7 @@ public sealed class PostgresProviderTests(PostgresServer server)
                 s => s!.ObservationsProcessed > acted!.ObservationsProcessed && s.InFlight.Length == 0,
                 "the topic observation", TimeSpan.FromSeconds(30)))!;
             await Eventually.WaitAsync(
-                () => ScalarAsync<long>(database, "SELECT count(*) FROM orleans_stream_message"),
+                () => PostgresServer.ScalarAsync<long>(database, "SELECT count(*) FROM orleans_stream_message"),
                 count => count == 0,
                 "delivered stream messages to be confirmed", TimeSpan.FromSeconds(30));
 
@@ -172,18 +171,10 @@ public sealed class PostgresProviderTests(PostgresServer server)
 
         // A goal with no wake-up pending drops the reminder when it fires, so the row's removal shows it fired.
         await Eventually.WaitAsync(
-            () => ScalarAsync<long>(database, $"SELECT count(*) FROM orleans_reminders WHERE grain_id = 'mdl.goal/{reminded}'"),
+            () => PostgresServer.ScalarAsync<long>(database, $"SELECT count(*) FROM orleans_reminders WHERE grain_id = 'mdl.goal/{reminded}'"),
             count => count == 0,
             "the reminder to fire", TimeSpan.FromSeconds(45));
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<T> ScalarAsync<T>(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
 }

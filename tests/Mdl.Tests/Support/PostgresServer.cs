@@ -57,6 +57,15 @@ public sealed partial class PostgresServer : IAsyncLifetime
         return ConnectionStringFor(name);
     }
 
+    /// <summary>Runs <paramref name="sql"/> on the database at <paramref name="connectionString"/> and returns the first column of the first row.</summary>
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
     /// <inheritdoc />
     public async Task InitializeAsync()
     {

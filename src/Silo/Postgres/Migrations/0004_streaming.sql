@@ -56,28 +56,18 @@ CREATE TABLE IF NOT EXISTS orleans_stream_eviction
     PRIMARY KEY (service_id, provider_id, queue_id)
 );
 
--- Moves up to p_max_count expired or exhausted messages (every attempt used and the last one timed out) of a queue to
--- the dead letters. SKIP LOCKED: a message another transaction is handling is left for the next round.
-CREATE OR REPLACE FUNCTION orleans_stream_evict_messages(
-    p_service_id text, p_provider_id text, p_queue_id text, p_max_count integer, p_max_attempts integer,
-    p_removal_timeout integer)
+-- Moves the given messages of a queue to the dead letters, to be removed after p_removal_timeout seconds. The one
+-- place a message is buried, whether it expired, ran out of attempts or failed for good.
+CREATE OR REPLACE FUNCTION orleans_stream_bury(
+    p_service_id text, p_provider_id text, p_queue_id text, p_message_ids bigint[], p_removal_timeout integer)
 RETURNS integer
 LANGUAGE sql
 AS $f$
-WITH doomed AS (
-    SELECT message_id
-    FROM orleans_stream_message
+WITH moved AS (
+    DELETE FROM orleans_stream_message
     WHERE service_id = p_service_id AND provider_id = p_provider_id AND queue_id = p_queue_id
-      AND (expires_on <= now() OR (dequeued >= p_max_attempts AND visible_on <= now()))
-    ORDER BY message_id
-    LIMIT p_max_count
-    FOR UPDATE SKIP LOCKED),
-moved AS (
-    DELETE FROM orleans_stream_message m
-    USING doomed d
-    WHERE m.service_id = p_service_id AND m.provider_id = p_provider_id AND m.queue_id = p_queue_id
-      AND m.message_id = d.message_id
-    RETURNING m.*),
+      AND message_id = ANY (p_message_ids)
+    RETURNING *),
 buried AS (
     INSERT INTO orleans_stream_dead_letter (service_id, provider_id, queue_id, message_id, dequeued, visible_on, expires_on,
                                             created_on, modified_on, payload, dead_on, remove_on)
@@ -87,6 +77,24 @@ buried AS (
     ON CONFLICT DO NOTHING
     RETURNING 1)
 SELECT count(*)::integer FROM buried;
+$f$;
+
+-- Buries up to p_max_count expired or exhausted messages (every attempt used and the last one timed out) of a queue.
+-- SKIP LOCKED: a message another transaction is handling is left for the next round.
+CREATE OR REPLACE FUNCTION orleans_stream_evict_messages(
+    p_service_id text, p_provider_id text, p_queue_id text, p_max_count integer, p_max_attempts integer,
+    p_removal_timeout integer)
+RETURNS integer
+LANGUAGE sql
+AS $f$
+SELECT orleans_stream_bury(p_service_id, p_provider_id, p_queue_id, ARRAY(
+    SELECT message_id
+    FROM orleans_stream_message
+    WHERE service_id = p_service_id AND provider_id = p_provider_id AND queue_id = p_queue_id
+      AND (expires_on <= now() OR (dequeued >= p_max_attempts AND visible_on <= now()))
+    ORDER BY message_id
+    LIMIT p_max_count
+    FOR UPDATE SKIP LOCKED), p_removal_timeout);
 $f$;
 
 -- Deletes up to p_max_count dead letters of a queue whose removal time has come.
@@ -156,28 +164,18 @@ CREATE OR REPLACE FUNCTION orleans_stream_fail_message(
     p_service_id text, p_provider_id text, p_queue_id text, p_message_id bigint, p_max_attempts integer,
     p_removal_timeout integer)
 RETURNS integer
-LANGUAGE sql
+LANGUAGE plpgsql
 AS $f$
-WITH exhausted AS (
-    DELETE FROM orleans_stream_message
-    WHERE service_id = p_service_id AND provider_id = p_provider_id AND queue_id = p_queue_id AND message_id = p_message_id
-      AND dequeued >= p_max_attempts
-    RETURNING *),
-buried AS (
-    INSERT INTO orleans_stream_dead_letter (service_id, provider_id, queue_id, message_id, dequeued, visible_on, expires_on,
-                                            created_on, modified_on, payload, dead_on, remove_on)
-    SELECT service_id, provider_id, queue_id, message_id, dequeued, visible_on, expires_on, created_on, modified_on, payload,
-           now(), now() + make_interval(secs => p_removal_timeout)
-    FROM exhausted
-    ON CONFLICT DO NOTHING
-    RETURNING 1),
-retried AS (
+BEGIN
     UPDATE orleans_stream_message
     SET visible_on = now(), modified_on = now()
     WHERE service_id = p_service_id AND provider_id = p_provider_id AND queue_id = p_queue_id AND message_id = p_message_id
-      AND dequeued < p_max_attempts
-    RETURNING 1)
-SELECT (SELECT count(*) FROM buried)::integer + (SELECT count(*) FROM retried)::integer;
+      AND dequeued < p_max_attempts;
+    IF FOUND THEN
+        RETURN 1;
+    END IF;
+    RETURN orleans_stream_bury(p_service_id, p_provider_id, p_queue_id, ARRAY[p_message_id], p_removal_timeout);
+END;
 $f$;
 
 INSERT INTO orleansquery (querykey, querytext) VALUES
