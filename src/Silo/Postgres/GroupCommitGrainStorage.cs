@@ -43,6 +43,9 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
 
     private const string DeleteSql = "DELETE FROM mdl_grain_state WHERE state_name = $1 AND grain_id = $2 AND etag = $3";
 
+    // Connections for reads and clears, beside one per committer.
+    private const int ReadConnections = 16;
+
     private const string ExistsSql = "SELECT 1 FROM mdl_grain_state WHERE state_name = $1 AND grain_id = $2";
 
     private readonly string _name;
@@ -69,7 +72,12 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _name = name;
         _options = options;
-        _source = NpgsqlDataSource.Create(connectionString);
+        // The committers need a connection each; reads (grain activations) share the rest. A bounded pool makes a burst
+        // of activations queue here rather than take every connection the server allows, which all silos share.
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        settings.MaxPoolSize = Math.Min(settings.MaxPoolSize, options.Committers + ReadConnections);
+        settings.MinPoolSize = Math.Min(settings.MinPoolSize, settings.MaxPoolSize);
+        _source = NpgsqlDataSource.Create(settings);
         _serializer = serializer;
         _activators = activators;
         _logger = logger;
@@ -83,6 +91,18 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
+        try
+        {
+            await ReadAsync(stateName, grainId, grainState);
+        }
+        catch (NpgsqlException exception)
+        {
+            throw Unavailable("read", stateName, grainId, exception);
+        }
+    }
+
+    private async Task ReadAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
         await using var command = _source.CreateCommand(SelectSql);
         command.Parameters.AddWithValue(stateName);
         command.Parameters.AddWithValue(grainId.ToString());
@@ -115,7 +135,17 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
             throw new InvalidOperationException($"grain storage '{_name}' is stopped; the state of {grainId} was not written");
         }
 
-        if (!await write.Committed.Task)
+        bool applied;
+        try
+        {
+            applied = await write.Committed.Task;
+        }
+        catch (NpgsqlException exception)
+        {
+            throw Unavailable("write", stateName, grainId, exception);
+        }
+
+        if (!applied)
         {
             throw Conflict("write", stateName, grainId, grainState.ETag);
         }
@@ -253,6 +283,21 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         $"one the grain holds ('{currentETag ?? "none"}'). Another activation has changed it; nothing was changed.",
         storedEtag: null,
         currentEtag: currentETag);
+
+    /// <summary>
+    /// The database failed (unreachable, out of connections, …). Logged in full here; the caller gets the message
+    /// without the driver's exception, which Orleans cannot serialise back to a client.
+    /// </summary>
+    private OrleansException Unavailable(string operation, string stateName, GrainId grainId, NpgsqlException exception)
+    {
+        LogUnavailable(exception, _name, operation, stateName, grainId);
+        var code = exception is PostgresException postgres ? $" (SQLSTATE {postgres.SqlState})" : "";
+        return new OrleansException(
+            $"grain storage '{_name}' could not {operation} state '{stateName}' of grain {grainId}: PostgreSQL: {exception.Message}{code}");
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Grain storage {Name} could not {Operation} state {StateName} of {GrainId}")]
+    private partial void LogUnavailable(Exception exception, string name, string operation, string stateName, GrainId grainId);
 
     private T CreateInstance<T>() => _activators.GetActivator<T>().Create();
 

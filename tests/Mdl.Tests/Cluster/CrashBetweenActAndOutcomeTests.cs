@@ -64,6 +64,15 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
         Assert.True(ledger!.Succeeded);
         Assert.Equal([key], Effects());
         Assert.Equal(1, after!.ActionsTaken);
+
+        // Both silos appended to the goal's audit chain in PostgreSQL, and it still verifies end to end.
+        var audit = await Eventually.WaitAsync(
+            () => cluster.Client.ReadAuditAsync(goalId), a => a.Any(e => e.Kind == "outcome"), "the outcome in the audit log", Bound);
+        Assert.Equal(["definition", "decision", "call"], audit.Select(e => e.Kind).Distinct().Take(3));
+        Assert.Single(audit, e => e.Kind == "outcome");
+        var verification = await cluster.Client.VerifyAuditAsync(goalId);
+        Assert.True(verification.Intact, $"audit chain broken at {verification.Break}");
+        Assert.Equal(audit.Length, verification.Entries);
     }
 
     public void Dispose() => File.Delete(_effects);

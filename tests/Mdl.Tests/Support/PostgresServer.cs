@@ -127,7 +127,7 @@ public sealed partial class PostgresServer : IAsyncLifetime
     private Task StartServerAsync()
     {
         // fsync off: the tests check what the providers do, not PostgreSQL's own crash safety, and it saves seconds.
-        var settings = $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        var settings = $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400";
         return RunAsync(
             Path.Combine(_bin, "pg_ctl"),
             ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "-o", settings, "start"],
