@@ -139,6 +139,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
         var baselineRounds = new List<double>();
         var ratios = new List<double>();
         var writesPerLoop = new List<double>();
+        var historyWritesPerLoop = new List<double>();
         var writeMs = new List<double>();
         var cpuPerLoop = new List<double>();
         var cpuPerCall = new List<double>();
@@ -160,12 +161,13 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
             loopRounds.Add(loops.PerSecond);
             ratios.Add(loops.PerSecond / calls.PerSecond);
             writesPerLoop.Add(loops.WritesPerLoop);
+            historyWritesPerLoop.Add(loops.HistoryWritesPerLoop);
             writeMs.Add(loops.WriteMs);
             cpuPerLoop.Add(loops.CpuMsPerLoop);
             cpuPerCall.Add(calls.CpuMsPerCall);
             Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms each), " +
                 $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
-                $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each)");
+                $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each; {loops.HistoryWritesPerLoop:0.00} history writes per loop)");
         }
 
         results.LoopsPerSecond = Percentiles.Round(loopRounds.Average(), 1);
@@ -174,6 +176,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
         results.Details["loopsPerSecondRounds"] = loopRounds;
         results.Details["baselineCallsPerSecondRounds"] = baselineRounds;
         results.Details["throughputGoalWritesPerLoop"] = Percentiles.Round(writesPerLoop.Average(), 2);
+        results.Details["throughputHistoryWritesPerLoop"] = Percentiles.Round(historyWritesPerLoop.Average(), 2);
         results.Details["throughputGoalWriteMeanMs"] = Percentiles.Round(writeMs.Average());
         results.Details["cpuMsPerLoop"] = Percentiles.Round(cpuPerLoop.Average(), 4);
         results.Details["cpuMsPerBaselineCall"] = Percentiles.Round(cpuPerCall.Average(), 4);
@@ -190,7 +193,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
     if (SignallingGrainStorage.LastWritten(goals.Ids[0]) is { } loopState)
     {
         results.Details["loopGoalStateBytes"] = serializer.SerializeToArray(loopState).Length;
-        results.Details["loopGoalDecisionsKept"] = loopState.Decisions.Count;
+        results.Details["loopGoalDecisionsInState"] = loopState.Decisions.Count;
     }
 
     if (Runs("reaction"))

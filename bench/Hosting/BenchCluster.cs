@@ -22,6 +22,7 @@ internal sealed class BenchCluster : IAsyncDisposable
 {
     private readonly IHost _silo;
     private readonly IHost _client;
+    private readonly OutcomeListener _outcomes = new();
 
     private BenchCluster(IHost silo, IHost client)
     {
@@ -115,6 +116,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         await _silo.StopAsync(stop.Token);
         _client.Dispose();
         _silo.Dispose();
+        _outcomes.Dispose();
     }
 
     private static void Quiet(ILoggingBuilder logging)

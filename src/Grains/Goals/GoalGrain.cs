@@ -33,6 +33,7 @@ namespace Mdl.Goals;
 [GrainType(GrainTypeName)]
 internal sealed class GoalGrain(
     [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
+    [PersistentState("decisions", StorageNames.Goals)] IPersistentState<DecisionHistoryState> history,
     FunctionCatalog functions,
     FunctionStatsBook stats,
     FunctionResilience resilience,
@@ -66,13 +67,28 @@ internal sealed class GoalGrain(
     private readonly List<AuditRecord> _auditQueue = [];
     private Task _auditAppend = Task.CompletedTask;
 
+    // Decisions the last completed state write covered: only these may move to the history, so the history never
+    // holds a decision that a failed write (and the reload after it) could take back.
+    private DecisionRecord[] _written = [];
+    private IGrainTimer? _historyTimer;
+    private bool _historyDue;
+    private Task _archiving = Task.CompletedTask;
+    private IGrainTimer? _outcomeTimer;
+    private bool _outcomeDue;
+    private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
+    private bool _diverged;
+
     private string GoalId => this.GetPrimaryKeyString();
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         MdlTelemetry.GoalActivated(+1);
-        _engine = new GoalEngine(GoalId, state.State, options.Value);
+        _engine = new GoalEngine(GoalId, state.State, options.Value, history.State);
+
+        // Decisions loaded with the state are durable: they may move to the history.
+        _written = [.. state.State.Decisions];
+        ScheduleArchive();
         if (_engine.IsActive)
         {
             await SyncTopicsAsync(resume: true);
@@ -88,10 +104,29 @@ internal sealed class GoalGrain(
     }
 
     /// <inheritdoc />
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         MdlTelemetry.GoalActivated(-1);
-        return Task.CompletedTask;
+        if (_diverged)
+        {
+            // A write failed: memory holds what storage refused, so nothing of it is written now.
+            return;
+        }
+
+        try
+        {
+            // Write what waits behind (an outcome, decisions for the history) rather than leave it to a re-issue.
+            if (_changes > _saved)
+            {
+                await PersistAsync();
+            }
+
+            await ArchiveAsync();
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Goal {GoalId} could not write its pending changes while deactivating", GoalId);
+        }
     }
 
     /// <inheritdoc />
@@ -487,7 +522,17 @@ internal sealed class GoalGrain(
                 await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
             }
 
-            await PersistAsync();
+            if (actions.Count > 0)
+            {
+                // Write-ahead: the new decision (and this outcome with it) is durable before its function is called.
+                await PersistAsync();
+            }
+            else
+            {
+                // Nothing new starts, so nothing depends on this write: it rides with the goal's next write, or is flushed
+                // within OutcomeWriteDelay. Lost in a crash, the call is re-issued with its key and the outcome comes back.
+                WriteBehind();
+            }
         }
 
         Notify(decided);
@@ -596,18 +641,142 @@ internal sealed class GoalGrain(
     private async Task WriteNowAsync()
     {
         var covers = _changes;
+        _behindSince = null;
         _engine.Trim(time.GetUtcNow());
+        DecisionRecord[] decisions = [.. state.State.Decisions];
         try
         {
             await state.WriteStateAsync();
             _saved = Math.Max(_saved, covers);
+            _written = decisions;
             ScheduleWakeUp();
+            ScheduleArchive();
         }
         catch
         {
             // Memory now holds changes storage refused; reload from storage on the next call rather than diverge.
+            _diverged = true;
             DeactivateOnIdle();
             throw;
+        }
+    }
+
+    /// <summary>Marks the state changed and makes sure it is written within <see cref="GoalEngineOptions.OutcomeWriteDelay"/>.</summary>
+    private void WriteBehind()
+    {
+        _changes++;
+
+        // The outcome started an effect's horizon: arm its wake-up now, not at the write (the horizon may be shorter).
+        ScheduleWakeUp();
+        _behindSince ??= Stopwatch.GetTimestamp();
+        if (!_outcomeDue)
+        {
+            ArmWriteBehind(options.Value.OutcomeWriteDelay);
+        }
+    }
+
+    private void ArmWriteBehind(TimeSpan due)
+    {
+        _outcomeDue = true;
+        if (_outcomeTimer is null)
+        {
+            _outcomeTimer = this.RegisterGrainTimer(FlushBehindAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
+        else
+        {
+            _outcomeTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task FlushBehindAsync(CancellationToken cancellationToken)
+    {
+        _outcomeDue = false;
+        if (_behindSince is not { } since || _diverged)
+        {
+            return;
+        }
+
+        // A write since the timer was armed took what waited then; wait out the age of what waits now.
+        var age = Stopwatch.GetElapsedTime(since);
+        if (age < options.Value.OutcomeWriteDelay)
+        {
+            ArmWriteBehind(options.Value.OutcomeWriteDelay - age);
+            return;
+        }
+
+        if (_changes > _saved)
+        {
+            try
+            {
+                await PersistAsync();
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "Goal {GoalId} could not write its recorded outcomes", GoalId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves written decisions to the history: at once when many wait, else within
+    /// <see cref="GoalEngineOptions.HistoryWriteDelay"/>, so a busy goal writes its history once per many decisions.
+    /// </summary>
+    private void ScheduleArchive()
+    {
+        if (_written.Length == 0 || state.State.Decisions.Count == 0)
+        {
+            return;
+        }
+
+        // One history write at a time is enough: while one runs, the timer takes whatever waits after it.
+        if (state.State.Decisions.Count >= options.Value.HistoryWriteBatch && _archiving.IsCompleted)
+        {
+            _ = ArchiveAsync();
+            return;
+        }
+
+        if (_historyDue)
+        {
+            return;
+        }
+
+        _historyDue = true;
+        var due = options.Value.HistoryWriteDelay;
+        if (_historyTimer is null)
+        {
+            _historyTimer = this.RegisterGrainTimer(
+                _ => { _historyDue = false; return ArchiveAsync(); },
+                new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
+        else
+        {
+            _historyTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Writes the history behind any write of it already running.</summary>
+    private Task ArchiveAsync() => _archiving = ArchiveAfterAsync(_archiving);
+
+    private async Task ArchiveAfterAsync(Task previous)
+    {
+        await previous;
+        var batch = _engine.ArchiveDecisions(_written);
+        if (batch.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await history.WriteStateAsync();
+
+            // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
+            _engine.DecisionsArchived(batch);
+        }
+        catch (Exception exception)
+        {
+            // They stay in the state, which is durable, and move with a later attempt.
+            logger.LogWarning(exception, "Goal {GoalId} could not write its decision history", GoalId);
         }
     }
 
@@ -619,8 +788,10 @@ internal sealed class GoalGrain(
     {
         var now = time.GetUtcNow();
         var next = _engine.NextTimeChange(now);
-        if (next == _wakeUpAt)
+        if (next == _wakeUpAt || (_wakeUpAt is { } armed && armed <= now && (next is null || next > armed)))
         {
+            // Unchanged, or the armed wake-up is due and about to fire: it re-decides and re-arms. (A write in between
+            // may already have trimmed the expired effect it is for, which would otherwise cancel it.)
             return;
         }
 
