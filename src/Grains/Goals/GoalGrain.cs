@@ -788,22 +788,21 @@ internal sealed class GoalGrain(
     {
         var now = time.GetUtcNow();
         var next = _engine.NextTimeChange(now);
-        if (next == _wakeUpAt || (_wakeUpAt is { } armed && armed <= now && (next is null || next > armed)))
+        // Only an earlier moment re-arms the timer. One armed for a later moment, or for one that no longer matters (an
+        // effect that showed, or that a write trimmed once expired), fires early, re-decides and re-arms: far cheaper than
+        // changing a timer on every loop, as each completed action moves its effect's horizon.
+        if (next is { } at && (_wakeUpAt is not { } armed || at < armed))
         {
-            // Unchanged, or the armed wake-up is due and about to fire: it re-decides and re-arms. (A write in between
-            // may already have trimmed the expired effect it is for, which would otherwise cancel it.)
-            return;
-        }
-
-        _wakeUpAt = next;
-        var due = next is { } at ? at - now + TimeSpan.FromMilliseconds(10) : Timeout.InfiniteTimeSpan;
-        if (_wakeUp is null && next is not null)
-        {
-            _wakeUp = this.RegisterGrainTimer(WakeUpAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
-        }
-        else
-        {
-            _wakeUp?.Change(due, Timeout.InfiniteTimeSpan);
+            _wakeUpAt = at;
+            var due = at - now + TimeSpan.FromMilliseconds(10);
+            if (_wakeUp is null)
+            {
+                _wakeUp = this.RegisterGrainTimer(WakeUpAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+            }
+            else
+            {
+                _wakeUp.Change(due, Timeout.InfiniteTimeSpan);
+            }
         }
 
         // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle, so it is also kept
