@@ -7,6 +7,7 @@ using Mdl.Observations;
 using Mdl.Storage;
 using Mdl.Streams;
 using Mdl.Telemetry;
+using Mdl.Topics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,7 @@ namespace Mdl.Goals;
 
 /// <summary>
 /// A goal: the durable, reentrant shell around <see cref="GoalEngine"/>. Observations arrive by direct call, by the goal's
-/// own stream (implicit subscription) and by topic streams (explicit subscriptions); all take the same path.
+/// own stream (implicit subscription) and from topics (whose subscriber shards call it directly); all take the same path.
 /// </summary>
 /// <remarks>
 /// The grain is reentrant so it keeps observing while its actions are in flight. Engine methods never await, so state
@@ -53,7 +54,6 @@ internal sealed class GoalGrain(
     // reminder per goal per action would cost a reminder-table write on every loop.
     private static readonly TimeSpan ReminderThreshold = TimeSpan.FromMinutes(10);
 
-    private readonly Dictionary<string, StreamSubscriptionHandle<Observation>> _topics = new(StringComparer.Ordinal);
     private readonly ObserverManager<IDecisionWatcher> _watchers = new(TimeSpan.FromMinutes(1), logger);
     private GoalEngine _engine = null!;
     private long _changes;
@@ -91,8 +91,6 @@ internal sealed class GoalGrain(
         ScheduleArchive();
         if (_engine.IsActive)
         {
-            await SyncTopicsAsync(resume: true);
-
             // Calls in flight when the goal last stopped: re-issue them with the same idempotency keys rather than forget them.
             foreach (var request in _engine.InFlightRequests())
             {
@@ -157,12 +155,13 @@ internal sealed class GoalGrain(
         }
 
         var now = time.GetUtcNow();
+        var previousTopics = state.State.Definition?.Topics ?? [];
         _engine.Define(normalized, now);
         Audit(AuditKinds.Defined, new { version = state.State.Version, definition = normalized });
         await PersistAsync();
         FlushAudit();
         await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, state.State.Status);
-        await SyncTopicsAsync(resume: false);
+        await SyncTopicsAsync(previousTopics);
 
         // A new definition may open a gap that nothing has observed yet: decide now rather than wait for an event.
         await DecideAndActAsync(new Observation { Id = $"definition/{state.State.Version}", Kind = "goal.defined", Time = now });
@@ -186,7 +185,7 @@ internal sealed class GoalGrain(
         await PersistAsync();
         FlushAudit();
         await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, GoalStatus.Deleted);
-        await SyncTopicsAsync(resume: false);
+        await SyncTopicsAsync(state.State.Definition!.Topics);
         return true;
     }
 
@@ -851,39 +850,21 @@ internal sealed class GoalGrain(
         ScheduleWakeUp();
     }
 
-    private async Task SyncTopicsAsync(bool resume)
+    /// <summary>
+    /// Subscribes the goal to the topics its definition lists and unsubscribes it from <paramref name="dropped"/>. Both are
+    /// idempotent (no write when nothing changes), so repeating them after a crash in between is harmless.
+    /// </summary>
+    private async Task SyncTopicsAsync(IEnumerable<string> dropped)
     {
-        var wanted = _engine.IsActive ? state.State.Definition!.Topics.ToHashSet(StringComparer.Ordinal) : [];
-        var provider = this.GetStreamProvider(StreamNames.Provider);
-
-        if (resume)
+        var wanted = _engine.IsActive ? state.State.Definition!.Topics : [];
+        foreach (var topic in dropped.Except(wanted, StringComparer.Ordinal))
         {
-            foreach (var topic in wanted)
-            {
-                var stream = provider.GetStream<Observation>(StreamId.Create(StreamNames.TopicNamespace, topic));
-                var handles = await stream.GetAllSubscriptionHandles();
-                foreach (var extra in handles.Skip(1))
-                {
-                    await extra.UnsubscribeAsync();
-                }
-
-                if (handles.Count > 0)
-                {
-                    _topics[topic] = await handles[0].ResumeAsync(OnStreamItemAsync);
-                }
-            }
+            await TopicSubscribers.For(GrainFactory, topic, GoalId).UnsubscribeAsync(GoalId);
         }
 
-        foreach (var topic in _topics.Keys.Where(t => !wanted.Contains(t)).ToList())
+        foreach (var topic in wanted)
         {
-            await _topics[topic].UnsubscribeAsync();
-            _topics.Remove(topic);
-        }
-
-        foreach (var topic in wanted.Where(t => !_topics.ContainsKey(t)))
-        {
-            var stream = provider.GetStream<Observation>(StreamId.Create(StreamNames.TopicNamespace, topic));
-            _topics[topic] = await stream.SubscribeAsync(OnStreamItemAsync);
+            await TopicSubscribers.For(GrainFactory, topic, GoalId).SubscribeAsync(GoalId);
         }
     }
 
