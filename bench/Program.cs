@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage memory|sqlite] [--active-goals N] [--decision-history N]";
+    "[--only direct,stream,idle,throughput,reaction,memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory"];
 
 var quick = args.Contains("--quick");
@@ -22,8 +22,8 @@ var pullMs = Option("--stream-pull-ms") is { } p ? int.Parse(p, CultureInfo.Inva
 var phases = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? allPhases;
 var memoryUsers = Option("--memory-users") ?? "own";
 var memoryWithoutTopics = args.Contains("--memory-without-topics");
-var storage = Option("--storage") ?? "memory";
-if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("memory" or "sqlite"))
+var storage = Option("--storage") ?? "heap";
+if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("heap" or "memory" or "sqlite"))
 {
     Console.WriteLine(Usage);
     return args.Contains("--help") || args.Contains("-h") ? 0 : 1;
@@ -64,13 +64,17 @@ results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.Invari
 results.Config["commit"] = Commit();
 results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); Orleans memory streams";
 results.Config["polling"] = "the lazy backend is an Orleans client calling IGoalGrain.GetSnapshotAsync every 100 ms (no HTTP)";
-results.Config["storage"] = storage == "memory"
-    ? "Orleans memory grain storage with Orleans's binary serializer (what the product's SQLite storage serialises with), no disk, no audit log"
-    : "the product's embedded mode: SQLite grain storage (WAL, synchronous=FULL) and SQLite audit log in a temporary file";
+results.Config["storage"] = storage switch
+{
+    "heap" => "in-process heap storage: Orleans's binary serializer (what the product's SQLite storage serialises with), exactly sized copies, ETag checks, no disk, no audit log",
+    "memory" => "Orleans memory grain storage with Orleans's binary serializer (a storage grain call per write), no disk, no audit log",
+    _ => "the product's embedded mode: SQLite grain storage (WAL, synchronous=FULL) and SQLite audit log in a temporary file",
+};
 var sqlitePath = storage == "sqlite" ? Path.Combine(Path.GetTempPath(), $"mdl-bench-{Environment.ProcessId}.db") : null;
 var total = Stopwatch.StartNew();
 
-await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory))
+await using (var cluster = await BenchCluster.StartAsync(
+    pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory, orleansMemoryStorage: storage == "memory"))
 {
     var client = cluster.Client;
     var serializer = cluster.SiloServices.GetRequiredService<Serializer>();
@@ -226,6 +230,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
         results.Details["memorySecondsPer1000Goals"] = memory.SecondsPerBlock;
         results.Details["memoryStorageWrites"] = memory.Writes;
         results.Details["memoryCpuMsPerGoal"] = memory.CpuMsPerGoal;
+        results.Details["memoryStoredBytesPerGoal"] = memory.StoredBytesPerGoal;
         results.Details["memorySampleGoalsThatActed"] = $"{memory.Acted} of {memory.Sampled}";
         if (SignallingGrainStorage.LastWritten("user-0") is { } userState)
         {

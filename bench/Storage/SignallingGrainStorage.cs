@@ -6,7 +6,7 @@ namespace Mdl.Bench.Storage;
 
 /// <summary>
 /// Wraps the memory grain storage of the <c>goals</c> provider: counts goal-state writes (the state written on every
-/// change; history writes apart) and the time they take (serialisation plus the hop to Orleans's memory storage grain)
+/// change; history writes apart) and the time they take (serialisation, plus the storage grain hop with Orleans's memory storage)
 /// for the profile, and keeps the last state a watched goal wrote, for its size.
 /// </summary>
 internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
