@@ -36,6 +36,7 @@ internal sealed class GoalGrain(
     [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
     [PersistentState("decisions", StorageNames.Goals)] IPersistentState<DecisionHistoryState> history,
     FunctionCatalog functions,
+    FunctionGrains functionGrains,
     FunctionStatsBook stats,
     FunctionResilience resilience,
     DecisionPolicies policies,
@@ -445,7 +446,7 @@ internal sealed class GoalGrain(
         {
             var result = functions.Find(request.Call.Function) is { } descriptor
                 ? await resilience.ExecuteAsync(
-                    descriptor, request.Timeout, _ => GrainFactory.GetGrain<IFunctionGrain>(request.Call.Function).InvokeAsync(request.Call))
+                    descriptor, request.Timeout, _ => functionGrains.Worker(request.Call.Function).InvokeAsync(request.Call))
                 : FunctionResult.Failure($"function '{request.Call.Function}' is no longer offered");
             outcome = result switch
             {
@@ -500,7 +501,7 @@ internal sealed class GoalGrain(
         var cost = functions.Find(request.Call.Function)?.Cost ?? 0;
         var sample = new FunctionCallSample(outcome.Status, outcome.DurationMs, cost, outcome.CompletedAt);
         stats.Record(request.Call.Function, sample);
-        _ = GrainFactory.GetGrain<IFunctionStatsGrain>(request.Call.Function).RecordAsync(sample);
+        _ = functionGrains.Stats(request.Call.Function).RecordAsync(sample);
 
         if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow()) is not var (decision, result))
         {

@@ -23,8 +23,31 @@ public sealed class GoalState
     /// <summary>Metric name → aggregation state.</summary>
     [Id(3)] public Dictionary<string, MetricState> Metrics { get; set; } = [];
 
-    /// <summary>Ids of the most recent observations, oldest first: the dedupe window.</summary>
-    [Id(4)] public List<string> RecentObservationIds { get; set; } = [];
+    /// <summary>Ids of the most recent observations, oldest first: the dedupe window. Stored as <see cref="RecentObservationIdsUtf8"/>.</summary>
+    [field: NonSerialized]
+    public List<string> RecentObservationIds { get; set; } = [];
+
+    /// <summary>The dedupe window as stored: one block of bytes rather than a string per id (<see cref="ObservationIdCodec"/>).</summary>
+    [Id(15)]
+    public byte[] RecentObservationIdsUtf8
+    {
+        get => ObservationIdCodec.Encode(RecentObservationIds);
+        set => RecentObservationIds = ObservationIdCodec.Decode(value);
+    }
+
+    /// <summary>The dedupe window as states written before <see cref="RecentObservationIdsUtf8"/> stored it; read, never written.</summary>
+    [Id(4)]
+    public List<string>? LegacyRecentObservationIds
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 } && RecentObservationIds.Count == 0)
+            {
+                RecentObservationIds = value;
+            }
+        }
+    }
 
     /// <summary>
     /// Decisions not yet in the goal's <see cref="DecisionHistoryState"/>, oldest first: a decision is written here, ahead
