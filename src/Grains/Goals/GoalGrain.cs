@@ -72,10 +72,8 @@ internal sealed class GoalGrain(
     // holds a decision that a failed write (and the reload after it) could take back.
     private DecisionRecord[] _written = [];
     private IGrainTimer? _historyTimer;
-    private bool _historyDue;
     private Task _archiving = Task.CompletedTask;
     private IGrainTimer? _outcomeTimer;
-    private bool _outcomeDue;
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
 
@@ -669,7 +667,7 @@ internal sealed class GoalGrain(
         // The outcome started an effect's horizon: arm its wake-up now, not at the write (the horizon may be shorter).
         ScheduleWakeUp();
         _behindSince ??= Stopwatch.GetTimestamp();
-        if (!_outcomeDue)
+        if (_outcomeTimer is null)
         {
             ArmWriteBehind(options.Value.OutcomeWriteDelay);
         }
@@ -677,20 +675,15 @@ internal sealed class GoalGrain(
 
     private void ArmWriteBehind(TimeSpan due)
     {
-        _outcomeDue = true;
-        if (_outcomeTimer is null)
+        _outcomeTimer = OneShot(() =>
         {
-            _outcomeTimer = this.RegisterGrainTimer(FlushBehindAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
-        }
-        else
-        {
-            _outcomeTimer.Change(due, Timeout.InfiniteTimeSpan);
-        }
+            _outcomeTimer = null;
+            return FlushBehindAsync();
+        }, due);
     }
 
-    private async Task FlushBehindAsync(CancellationToken cancellationToken)
+    private async Task FlushBehindAsync()
     {
-        _outcomeDue = false;
         if (_behindSince is not { } since || _diverged)
         {
             return;
@@ -735,23 +728,25 @@ internal sealed class GoalGrain(
             return;
         }
 
-        if (_historyDue)
+        _historyTimer ??= OneShot(() =>
         {
-            return;
-        }
+            _historyTimer = null;
+            return ArchiveAsync();
+        }, options.Value.HistoryWriteDelay);
+    }
 
-        _historyDue = true;
-        var due = options.Value.HistoryWriteDelay;
-        if (_historyTimer is null)
-        {
-            _historyTimer = this.RegisterGrainTimer(
-                _ => { _historyDue = false; return ArchiveAsync(); },
-                new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
-        }
-        else
-        {
-            _historyTimer.Change(due, Timeout.InfiniteTimeSpan);
-        }
+    /// <summary>A timer that fires once and disposes itself, so an idle goal holds no timer for writes it no longer owes.</summary>
+    private IGrainTimer OneShot(Func<Task> callback, TimeSpan due)
+    {
+        IGrainTimer? timer = null;
+        timer = this.RegisterGrainTimer(
+            _ =>
+            {
+                timer?.Dispose();
+                return callback();
+            },
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+        return timer;
     }
 
     /// <summary>Writes the history behind any write of it already running.</summary>
