@@ -231,6 +231,7 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["memoryStorageWrites"] = memory.Writes;
         results.Details["memoryCpuMsPerGoal"] = memory.CpuMsPerGoal;
         results.Details["memoryStoredBytesPerGoal"] = memory.StoredBytesPerGoal;
+        results.Details["memorySampleNotActedReasons"] = memory.NotActedReasons;
         results.Details["memorySampleGoalsThatActed"] = $"{memory.Acted} of {memory.Sampled}";
         if (SignallingGrainStorage.LastWritten("user-0") is { } userState)
         {

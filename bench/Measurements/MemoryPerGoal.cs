@@ -34,9 +34,10 @@ internal static class MemoryPerGoal
     /// <param name="BudgetExceeded">Whether the time budget stopped activation early.</param>
     /// <param name="CpuMsPerGoal">Process CPU time per goal activated (define, observe, act).</param>
     /// <param name="StoredBytesPerGoal">Of <paramref name="BytesPerGoal"/>, the heap storage's serialised copies (not in the heap with a real store).</param>
+    /// <param name="NotActedReasons">Why the sampled goals that did not act decided so (their last decision's reason), with counts.</param>
     public sealed record Figures(
         double BytesPerGoal, int Goals, long HeapBefore, long HeapAfter, double Seconds, double[] SecondsPerBlock, long Writes,
-        int Acted, int Sampled, bool BudgetExceeded, double CpuMsPerGoal, double StoredBytesPerGoal);
+        int Acted, int Sampled, bool BudgetExceeded, double CpuMsPerGoal, double StoredBytesPerGoal, Dictionary<string, int> NotActedReasons);
 
     /// <summary>
     /// Activates up to <paramref name="count"/> goals within <paramref name="budget"/>. With <paramref name="ownUsers"/> each
@@ -130,7 +131,10 @@ internal static class MemoryPerGoal
             snapshots.Length,
             activated < count,
             Percentiles.Round(cpu.TotalMilliseconds / Math.Max(1, activated), 2),
-            Percentiles.Round((HeapGrainStorage.StoredBytes - stored0) / (double)Math.Max(1, activated), 0));
+            Percentiles.Round((HeapGrainStorage.StoredBytes - stored0) / (double)Math.Max(1, activated), 0),
+            snapshots.Where(s => s is { ActionsTaken: 0 })
+                .GroupBy(s => s!.LastDecision?.Reason ?? "no decision")
+                .ToDictionary(g => g.Key, g => g.Count()));
     }
 
     private static long Settle()

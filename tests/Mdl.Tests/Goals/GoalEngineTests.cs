@@ -916,13 +916,19 @@ public sealed class GoalEngineTests
         Assert.Equal(new long[] { 5, 4 }, engine.Decisions(2).Select(d => d.Seq));
     }
 
+    /// <summary>A goal that has decided once (to call <c>boost</c>), the decision still waiting in its state.</summary>
+    private static GoalEngine EngineWithOneDecision()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        return engine;
+    }
+
     [Fact]
     public void Archived_decisions_leave_the_state_and_stay_visible_through_the_history()
     {
-        var engine = Engine(Goal());
-        var functions = new FakeFunctionDirectory(Boost());
-        engine.Observe(Reading(5), T0);
-        Decide(engine, functions, T0);
+        var engine = EngineWithOneDecision();
         var written = engine.State.Decisions.ToArray();
 
         var batch = engine.ArchiveDecisions(written);
@@ -937,9 +943,7 @@ public sealed class GoalEngineTests
     [Fact]
     public void An_outcome_of_an_archived_decision_waits_in_the_state_until_the_history_has_it()
     {
-        var engine = Engine(Goal());
-        engine.Observe(Reading(5), T0);
-        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        var engine = EngineWithOneDecision();
         engine.DecisionsArchived(engine.ArchiveDecisions(engine.State.Decisions.ToArray()));
 
         engine.CompleteAction(1, Succeeded(T0), T0);
@@ -952,9 +956,7 @@ public sealed class GoalEngineTests
     [Fact]
     public void A_decision_changed_while_its_history_write_ran_stays_in_the_state()
     {
-        var engine = Engine(Goal());
-        engine.Observe(Reading(5), T0);
-        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        var engine = EngineWithOneDecision();
         var batch = engine.ArchiveDecisions(engine.State.Decisions.ToArray());
 
         engine.CompleteAction(1, Succeeded(T0), T0);
