@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage memory|sqlite] [--active-goals N] [--decision-history N]";
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
@@ -29,8 +29,8 @@ var postgres = Option("--postgres") ?? Environment.GetEnvironmentVariable("MDL_B
 var durableOutstanding = Option("--durable-outstanding") is { } d ? int.Parse(d, CultureInfo.InvariantCulture) : 256;
 var memoryUsers = Option("--memory-users") ?? "own";
 var memoryWithoutTopics = args.Contains("--memory-without-topics");
-var storage = Option("--storage") ?? "memory";
-if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("memory" or "sqlite"))
+var storage = Option("--storage") ?? "heap";
+if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("heap" or "memory" or "sqlite"))
 {
     Console.WriteLine(Usage);
     return args.Contains("--help") || args.Contains("-h") ? 0 : 1;
@@ -71,13 +71,17 @@ results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.Invari
 results.Config["commit"] = Commit();
 results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); Orleans memory streams";
 results.Config["polling"] = "the lazy backend is an Orleans client calling IGoalGrain.GetSnapshotAsync every 100 ms (no HTTP)";
-results.Config["storage"] = storage == "memory"
-    ? "Orleans memory grain storage with Orleans's binary serializer (what the product's SQLite storage serialises with), no disk, no audit log"
-    : "the product's embedded mode: SQLite grain storage (WAL, synchronous=FULL) and SQLite audit log in a temporary file";
+results.Config["storage"] = storage switch
+{
+    "heap" => "in-process heap storage: Orleans's binary serializer (what the product's SQLite storage serialises with), exactly sized copies, ETag checks, no disk, no audit log",
+    "memory" => "Orleans memory grain storage with Orleans's binary serializer (a storage grain call per write), no disk, no audit log",
+    _ => "the product's embedded mode: SQLite grain storage (WAL, synchronous=FULL) and SQLite audit log in a temporary file",
+};
 var sqlitePath = storage == "sqlite" ? Path.Combine(Path.GetTempPath(), $"mdl-bench-{Environment.ProcessId}.db") : null;
 var total = Stopwatch.StartNew();
 
-await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory))
+await using (var cluster = await BenchCluster.StartAsync(
+    pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory, orleansMemoryStorage: storage == "memory"))
 {
     var client = cluster.Client;
     var serializer = cluster.SiloServices.GetRequiredService<Serializer>();
@@ -146,6 +150,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
         var baselineRounds = new List<double>();
         var ratios = new List<double>();
         var writesPerLoop = new List<double>();
+        var historyWritesPerLoop = new List<double>();
         var writeMs = new List<double>();
         var cpuPerLoop = new List<double>();
         var cpuPerCall = new List<double>();
@@ -167,12 +172,13 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
             loopRounds.Add(loops.PerSecond);
             ratios.Add(loops.PerSecond / calls.PerSecond);
             writesPerLoop.Add(loops.WritesPerLoop);
+            historyWritesPerLoop.Add(loops.HistoryWritesPerLoop);
             writeMs.Add(loops.WriteMs);
             cpuPerLoop.Add(loops.CpuMsPerLoop);
             cpuPerCall.Add(calls.CpuMsPerCall);
             Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms each), " +
                 $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
-                $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each)");
+                $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each; {loops.HistoryWritesPerLoop:0.00} history writes per loop)");
         }
 
         results.LoopsPerSecond = Percentiles.Round(loopRounds.Average(), 1);
@@ -181,6 +187,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
         results.Details["loopsPerSecondRounds"] = loopRounds;
         results.Details["baselineCallsPerSecondRounds"] = baselineRounds;
         results.Details["throughputGoalWritesPerLoop"] = Percentiles.Round(writesPerLoop.Average(), 2);
+        results.Details["throughputHistoryWritesPerLoop"] = Percentiles.Round(historyWritesPerLoop.Average(), 2);
         results.Details["throughputGoalWriteMeanMs"] = Percentiles.Round(writeMs.Average());
         results.Details["cpuMsPerLoop"] = Percentiles.Round(cpuPerLoop.Average(), 4);
         results.Details["cpuMsPerBaselineCall"] = Percentiles.Round(cpuPerCall.Average(), 4);
@@ -197,7 +204,7 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
     if (SignallingGrainStorage.LastWritten(goals.Ids[0]) is { } loopState)
     {
         results.Details["loopGoalStateBytes"] = serializer.SerializeToArray(loopState).Length;
-        results.Details["loopGoalDecisionsKept"] = loopState.Decisions.Count;
+        results.Details["loopGoalDecisionsInState"] = loopState.Decisions.Count;
     }
 
     if (Runs("reaction"))
@@ -230,6 +237,8 @@ await using (var cluster = await BenchCluster.StartAsync(pullMs is { } ms ? Time
         results.Details["memorySecondsPer1000Goals"] = memory.SecondsPerBlock;
         results.Details["memoryStorageWrites"] = memory.Writes;
         results.Details["memoryCpuMsPerGoal"] = memory.CpuMsPerGoal;
+        results.Details["memoryStoredBytesPerGoal"] = memory.StoredBytesPerGoal;
+        results.Details["memorySampleNotActedReasons"] = memory.NotActedReasons;
         results.Details["memorySampleGoalsThatActed"] = $"{memory.Acted} of {memory.Sampled}";
         if (SignallingGrainStorage.LastWritten("user-0") is { } userState)
         {

@@ -4,11 +4,13 @@ using Mdl.Functions;
 
 namespace Mdl.Bench.Functions;
 
-/// <summary>When the chosen function ran, and a task that completes when the goal has durably recorded its outcome.</summary>
+/// <summary>When the chosen function ran, and a task that completes when the goal has applied its outcome.</summary>
 /// <param name="Timestamp">The <see cref="Stopwatch"/> timestamp at which the function ran.</param>
 /// <param name="DecisionSeq">The decision that called it.</param>
-/// <param name="OutcomeRecorded">Completes with the timestamp of the storage write that recorded the outcome.</param>
-internal sealed record FunctionRun(long Timestamp, long DecisionSeq, Task<long> OutcomeRecorded);
+/// <param name="OutcomeApplied">
+/// Completes with the timestamp at which the goal had recorded the outcome and fed it back (<see cref="OutcomeListener"/>).
+/// </param>
+internal sealed record FunctionRun(long Timestamp, long DecisionSeq, Task<long> OutcomeApplied);
 
 /// <summary>
 /// The harness's view into the silo: it registers "tell me when the function runs for this goal (or idempotency key)"
@@ -26,7 +28,7 @@ internal static class BenchSignals
 
     /// <summary>
     /// Waits for the next run of the benchmark function for <paramref name="key"/> (a goal id, or an idempotency key for
-    /// calls made outside a goal). With <paramref name="trackOutcome"/>, the run also carries a task for the outcome's write.
+    /// calls made outside a goal). With <paramref name="trackOutcome"/>, the run also carries a task for the outcome being applied.
     /// </summary>
     public static Task<FunctionRun> ExpectRun(string key, bool trackOutcome = true)
     {
@@ -55,7 +57,7 @@ internal static class BenchSignals
         var outcome = Task.FromResult(now);
         if (waiter.TrackOutcome)
         {
-            // Registered before the function returns, so the outcome's write cannot overtake it.
+            // Registered before the function returns, so the outcome cannot overtake it.
             var recorded = new OutcomeWaiter(call.DecisionSeq, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
             Outcomes[call.GoalId] = recorded;
             outcome = recorded.Source.Task;
@@ -64,11 +66,8 @@ internal static class BenchSignals
         waiter.Source.TrySetResult(new FunctionRun(now, call.DecisionSeq, outcome));
     }
 
-    /// <summary>The decision whose outcome the harness waits to see written for <paramref name="goalId"/>, if any.</summary>
-    public static long? OutcomeWanted(string goalId) => Outcomes.TryGetValue(goalId, out var waiter) ? waiter.Seq : null;
-
-    /// <summary>Called by <see cref="Storage.SignallingGrainStorage"/> once a write carrying the outcome has completed.</summary>
-    public static void OnOutcomeRecorded(string goalId, long seq)
+    /// <summary>Called by <see cref="OutcomeListener"/> once a goal has applied the outcome of decision <paramref name="seq"/>.</summary>
+    public static void OnOutcomeApplied(string goalId, long seq)
     {
         if (Outcomes.TryGetValue(goalId, out var waiter) && waiter.Seq == seq && Outcomes.TryRemove(new(goalId, waiter)))
         {

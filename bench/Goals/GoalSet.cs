@@ -29,7 +29,7 @@ internal sealed class GoalSet(IClusterClient client, string prefix, int count)
         var ack = goal.ObserveAsync([BenchDefinitions.Confirm(), BenchDefinitions.Trigger()]);
         var ran = await Waits.Run(run, goalId);
         await Waits.Bounded(ack, $"the acknowledgement of {goalId}");
-        await Waits.Bounded(ran.OutcomeRecorded, $"the outcome of {goalId}");
+        await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {goalId}");
     }
 
     /// <summary>Runs <see cref="LoopOnceAsync"/> on every goal, <paramref name="parallelism"/> at a time.</summary>

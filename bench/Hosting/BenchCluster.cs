@@ -22,6 +22,7 @@ internal sealed class BenchCluster : IAsyncDisposable
 {
     private readonly IHost _silo;
     private readonly IHost _client;
+    private readonly OutcomeListener _outcomes = new();
 
     private BenchCluster(IHost silo, IHost client)
     {
@@ -38,11 +39,16 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <summary>Starts the silo, then the client.</summary>
     /// <param name="streamPullPeriod">The memory streams' pulling period; null keeps Orleans's default (100 ms).</param>
     /// <param name="sqlitePath">
-    /// Null for memory storage and no audit log (the goals then skip auditing); else the product's embedded mode in this
+    /// Null for in-process storage and no audit log (the goals then skip auditing); else the product's embedded mode in this
     /// file: SQLite grain storage (WAL, <c>synchronous=FULL</c>) and the SQLite audit log, to see what the disk adds.
     /// </param>
+    /// <param name="orleansMemoryStorage">
+    /// Without SQLite: Orleans's memory grain storage (a storage grain call per write, copies in 8 KB+ buffers) rather
+    /// than <see cref="HeapGrainStorage"/>; how the harness measured before the heap storage.
+    /// </param>
     /// <param name="decisionHistory">Decisions a goal keeps in its state; null keeps the product's default.</param>
-    public static async Task<BenchCluster> StartAsync(TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null)
+    public static async Task<BenchCluster> StartAsync(
+        TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null, bool orleansMemoryStorage = false)
     {
         var siloPort = FreePorts.Next();
         var gatewayPort = FreePorts.Next();
@@ -55,7 +61,16 @@ internal sealed class BenchCluster : IAsyncDisposable
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
 
-            if (sqlitePath is null)
+            if (sqlitePath is null && !orleansMemoryStorage)
+            {
+                // The product's serialisation, kept in this process: see HeapGrainStorage.
+                foreach (var name in new[] { StorageNames.Goals, StorageNames.PubSub })
+                {
+                    silo.Services.AddGrainStorage(name, (services, _) =>
+                        new HeapGrainStorage(new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+                }
+            }
+            else if (sqlitePath is null)
             {
                 // The product's embedded storage serialises state with Orleans's binary serializer (SqliteStorageExtensions);
                 // the memory storage here does the same, so a write costs what the product's serialisation costs, minus the disk.
@@ -115,6 +130,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         await _silo.StopAsync(stop.Token);
         _client.Dispose();
         _silo.Dispose();
+        _outcomes.Dispose();
     }
 
     private static void Quiet(ILoggingBuilder logging)

@@ -37,7 +37,7 @@ internal static class DirectLatency
             var ran = await Waits.Run(expected, id);
             await Waits.Bounded(receipt, $"the acknowledgement of {id}");
             var acked = Stopwatch.GetTimestamp();
-            await Waits.Bounded(ran.OutcomeRecorded, $"the outcome of {id}");
+            await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {id}");
 
             run.Add(Percentiles.Ms(sent, ran.Timestamp));
             ack.Add(Percentiles.Ms(sent, acked));

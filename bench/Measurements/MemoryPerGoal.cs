@@ -10,8 +10,8 @@ namespace Mdl.Bench.Measurements;
 /// <summary>
 /// Managed memory per active goal: <see cref="GC.GetTotalMemory(bool)"/> before and after activating N goals with the
 /// user #55 definition, each with one low-engagement observation processed (so each decides, and acts unless a function
-/// is excluded), divided by N. Everything the goals cause in this process counts: activations, state, the memory
-/// storage's serialised copy of that state, the registry entry, the topic subscription, the users' inboxes.
+/// is excluded), divided by N. Everything the goals cause in this process counts: activations, state, the storage's
+/// serialised copy of that state (reported apart too), the registry entry, the topic subscription, the users' inboxes.
 /// </summary>
 internal static class MemoryPerGoal
 {
@@ -33,9 +33,11 @@ internal static class MemoryPerGoal
     /// <param name="Sampled">The sample's size.</param>
     /// <param name="BudgetExceeded">Whether the time budget stopped activation early.</param>
     /// <param name="CpuMsPerGoal">Process CPU time per goal activated (define, observe, act).</param>
+    /// <param name="StoredBytesPerGoal">Of <paramref name="BytesPerGoal"/>, the heap storage's serialised copies (not in the heap with a real store).</param>
+    /// <param name="NotActedReasons">Why the sampled goals that did not act decided so (their last decision's reason), with counts.</param>
     public sealed record Figures(
         double BytesPerGoal, int Goals, long HeapBefore, long HeapAfter, double Seconds, double[] SecondsPerBlock, long Writes,
-        int Acted, int Sampled, bool BudgetExceeded, double CpuMsPerGoal);
+        int Acted, int Sampled, bool BudgetExceeded, double CpuMsPerGoal, double StoredBytesPerGoal, Dictionary<string, int> NotActedReasons);
 
     /// <summary>
     /// Activates up to <paramref name="count"/> goals within <paramref name="budget"/>. With <paramref name="ownUsers"/> each
@@ -59,6 +61,7 @@ internal static class MemoryPerGoal
 
         var goals = new GoalSet(client, "user", count);
         var before = Settle();
+        var stored0 = HeapGrainStorage.StoredBytes;
         var writes0 = SignallingGrainStorage.GoalWrites + SignallingGrainStorage.OtherWrites;
         using var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
@@ -127,7 +130,11 @@ internal static class MemoryPerGoal
             snapshots.Count(s => s is { ActionsTaken: > 0 }),
             snapshots.Length,
             activated < count,
-            Percentiles.Round(cpu.TotalMilliseconds / Math.Max(1, activated), 2));
+            Percentiles.Round(cpu.TotalMilliseconds / Math.Max(1, activated), 2),
+            Percentiles.Round((HeapGrainStorage.StoredBytes - stored0) / (double)Math.Max(1, activated), 0),
+            snapshots.Where(s => s is { ActionsTaken: 0 })
+                .GroupBy(s => s!.LastDecision?.Reason ?? "no decision")
+                .ToDictionary(g => g.Key, g => g.Count()));
     }
 
     private static long Settle()

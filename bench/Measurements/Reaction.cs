@@ -46,7 +46,7 @@ internal static class Reaction
             pushActions++;
             push.Add(Percentiles.Ms(changed, ran.Timestamp));
             await Waits.Bounded(receipt, $"the acknowledgement of {id}");
-            await Waits.Bounded(ran.OutcomeRecorded, $"the outcome of {id}");
+            await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {id}");
         }
 
         var lazyGoals = new GoalSet(client, "lazy", 1);

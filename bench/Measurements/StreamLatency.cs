@@ -27,7 +27,7 @@ internal static class StreamLatency
             var expected = BenchSignals.ExpectRun(id);
             await StreamOf(id).OnNextAsync(BenchDefinitions.Trigger());
             var ran = await Waits.Run(expected, id);
-            await Waits.Bounded(ran.OutcomeRecorded, $"the outcome of {id}");
+            await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {id}");
         });
 
         // Observations arrive at random moments relative to the pulling agents' timer: a random pause before each publish
@@ -45,7 +45,7 @@ internal static class StreamLatency
             await StreamOf(id).OnNextAsync(BenchDefinitions.Trigger());
             var ran = await Waits.Run(expected, id);
             result.Add(Percentiles.Ms(sent, ran.Timestamp));
-            await Waits.Bounded(ran.OutcomeRecorded, $"the outcome of {id}");
+            await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {id}");
         }
 
         return result;

@@ -16,9 +16,10 @@ internal static class Throughput
     /// <summary>What one MDL window measured.</summary>
     /// <param name="PerSecond">Full loops per second.</param>
     /// <param name="WritesPerLoop">Goal-state writes per loop.</param>
+    /// <param name="HistoryWritesPerLoop">Decision-history writes per loop.</param>
     /// <param name="WriteMs">Mean time of one goal-state write (serialise + memory storage grain).</param>
     /// <param name="CpuMsPerLoop">Process CPU time per loop: what one loop costs, whatever else the machine is doing.</param>
-    public sealed record LoopFigures(double PerSecond, double WritesPerLoop, double WriteMs, double CpuMsPerLoop);
+    public sealed record LoopFigures(double PerSecond, double WritesPerLoop, double HistoryWritesPerLoop, double WriteMs, double CpuMsPerLoop);
 
     /// <summary>What one baseline window measured.</summary>
     /// <param name="PerSecond">Calls per second.</param>
@@ -26,12 +27,14 @@ internal static class Throughput
     public sealed record CallFigures(double PerSecond, double CpuMsPerCall);
 
     /// <summary>
-    /// Full loops: one call with a confirming and a low reading → decide → the function runs → its outcome is written.
-    /// A loop counts once the outcome's write has completed.
+    /// Full loops: one call with a confirming and a low reading → decide (written ahead) → the function runs → its outcome
+    /// is applied. A loop counts once the acknowledgement is back and the goal has applied the outcome (which it writes
+    /// with its next write, or within its write-behind bound).
     /// </summary>
     public static async Task<LoopFigures> MeasureLoopsAsync(GoalSet goals, int concurrency, TimeSpan warmup, TimeSpan window)
     {
         var writes0 = 0L;
+        var history0 = 0L;
         var ticks0 = 0L;
         var figures = await MeasureAsync(concurrency, warmup, window, goals.Ids.Length, async index =>
         {
@@ -40,18 +43,21 @@ internal static class Throughput
             var receipt = goals.Goal(id).ObserveAsync([BenchDefinitions.Confirm(), BenchDefinitions.Trigger()]);
             var ran = await Waits.Run(expected, id);
             await Waits.Bounded(receipt, $"the acknowledgement of {id}");
-            await Waits.Bounded(ran.OutcomeRecorded, $"the outcome of {id}");
+            await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {id}");
         }, onWindowStart: () =>
         {
             writes0 = SignallingGrainStorage.GoalWrites;
+            history0 = SignallingGrainStorage.HistoryWrites;
             ticks0 = SignallingGrainStorage.GoalWriteTicks;
         });
 
         var writes = SignallingGrainStorage.GoalWrites - writes0;
+        var historyWrites = SignallingGrainStorage.HistoryWrites - history0;
         var ticks = SignallingGrainStorage.GoalWriteTicks - ticks0;
         return new LoopFigures(
             figures.PerSecond,
             figures.Completed == 0 ? 0 : (double)writes / figures.Completed,
+            figures.Completed == 0 ? 0 : (double)historyWrites / figures.Completed,
             Percentiles.Ms(0, ticks) / Math.Max(1, writes),
             figures.CpuMsPerUnit);
     }

@@ -1,14 +1,13 @@
 using System.Diagnostics;
-using Mdl.Bench.Functions;
 using Mdl.Goals;
 using Orleans.Storage;
 
 namespace Mdl.Bench.Storage;
 
 /// <summary>
-/// Wraps the memory grain storage of the <c>goals</c> provider: tells the harness when a goal's write carrying an
-/// awaited outcome has completed ("outcome recorded"), and counts goal-state writes and the time they take
-/// (serialisation plus the hop to Orleans's memory storage grain) for the profile.
+/// Wraps the memory grain storage of the <c>goals</c> provider: counts goal-state writes (the state written on every
+/// change; history writes apart) and the time they take (serialisation, plus the storage grain hop with Orleans's memory storage)
+/// for the profile, and keeps the last state a watched goal wrote, for its size.
 /// </summary>
 internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
@@ -16,6 +15,7 @@ internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorag
 
     private static long _goalWrites;
     private static long _goalWriteTicks;
+    private static long _historyWrites;
     private static long _otherWrites;
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, GoalState> Watched = new(StringComparer.Ordinal);
 
@@ -31,6 +31,9 @@ internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorag
 
     /// <summary>Time spent in goal-state writes so far, in <see cref="Stopwatch"/> ticks.</summary>
     public static long GoalWriteTicks => Interlocked.Read(ref _goalWriteTicks);
+
+    /// <summary>Writes of goals' decision histories so far.</summary>
+    public static long HistoryWrites => Interlocked.Read(ref _historyWrites);
 
     /// <summary>Writes of other grains' state (registry, scenario grains) so far.</summary>
     public static long OtherWrites => Interlocked.Read(ref _otherWrites);
@@ -54,7 +57,7 @@ internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorag
     {
         if (grainState.State is not GoalState goal)
         {
-            Interlocked.Increment(ref _otherWrites);
+            Interlocked.Increment(ref grainState.State is DecisionHistoryState ? ref _historyWrites : ref _otherWrites);
             await inner.WriteStateAsync(stateName, grainId, grainState);
             return;
         }
@@ -66,31 +69,13 @@ internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorag
             Watched[goalId] = goal;
         }
 
-        var recorded = BenchSignals.OutcomeWanted(goalId) is { } seq && HasOutcome(goal, seq) ? seq : (long?)null;
         var started = Stopwatch.GetTimestamp();
         await inner.WriteStateAsync(stateName, grainId, grainState);
         Interlocked.Add(ref _goalWriteTicks, Stopwatch.GetTimestamp() - started);
         Interlocked.Increment(ref _goalWrites);
-        if (recorded is { } done)
-        {
-            BenchSignals.OnOutcomeRecorded(goalId, done);
-        }
     }
 
     /// <inheritdoc />
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(stateName, grainId, grainState);
-
-    private static bool HasOutcome(GoalState goal, long seq)
-    {
-        for (var i = goal.Decisions.Count - 1; i >= 0; i--)
-        {
-            if (goal.Decisions[i].Seq == seq)
-            {
-                return goal.Decisions[i].Outcome is not null;
-            }
-        }
-
-        return false;
-    }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Mdl.Goals;
 
 /// <summary>
@@ -25,16 +23,8 @@ public static class GoalRegistry
     public const int Shards = 64;
 
     /// <summary>The registry shard that lists <paramref name="goalId"/> (a stable FNV-1a hash, the same on every process).</summary>
-    public static IGoalRegistryGrain For(IGrainFactory grains, string goalId)
-    {
-        var hash = 2166136261u;
-        foreach (var b in Encoding.UTF8.GetBytes(goalId))
-        {
-            hash = (hash ^ b) * 16777619u;
-        }
-
-        return grains.GetGrain<IGoalRegistryGrain>($"shard-{hash % Shards}");
-    }
+    public static IGoalRegistryGrain For(IGrainFactory grains, string goalId) =>
+        grains.GetGrain<IGoalRegistryGrain>($"shard-{StableHash.Of(goalId) % Shards}");
 
     /// <summary>Every goal with its status, ordered by id.</summary>
     public static async Task<GoalListing[]> ListAsync(IGrainFactory grains)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Mdl;
@@ -28,5 +29,7 @@ public sealed class JsonElementSurrogateConverter : IConverter<JsonElement, Json
 
     /// <inheritdoc />
     public JsonElementSurrogate ConvertToSurrogate(in JsonElement value) =>
-        new() { Utf8 = value.ValueKind == JsonValueKind.Undefined ? null : JsonSerializer.SerializeToUtf8Bytes(value) };
+        // The element's own UTF-8 text, copied as it is: every state write and grain call carrying JSON passes here, and
+        // re-encoding it through a JSON writer cost more than the rest of the value's serialisation.
+        new() { Utf8 = value.ValueKind == JsonValueKind.Undefined ? null : JsonMarshal.GetRawUtf8Value(value).ToArray() };
 }

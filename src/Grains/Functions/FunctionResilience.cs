@@ -49,7 +49,9 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
             return "closed";
         }
 
-        return entry.State.CircuitState switch
+        // The state the breaker's callbacks last reported: Polly's own getter takes the breaker's lock, and Decide reads
+        // this for every candidate of every decision.
+        return entry.Circuit switch
         {
             CircuitState.Open when time.GetUtcNow().UtcTicks >= entry.OpenUntilTicks => "half-open",
             CircuitState.Open => "open",
@@ -95,6 +97,17 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
             OnOpened = args =>
             {
                 entry.OpenUntilTicks = (time.GetUtcNow() + args.BreakDuration).UtcTicks;
+                entry.Circuit = args.IsManual ? CircuitState.Isolated : CircuitState.Open;
+                return ValueTask.CompletedTask;
+            },
+            OnHalfOpened = _ =>
+            {
+                entry.Circuit = CircuitState.HalfOpen;
+                return ValueTask.CompletedTask;
+            },
+            OnClosed = _ =>
+            {
+                entry.Circuit = CircuitState.Closed;
                 return ValueTask.CompletedTask;
             },
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null || args.Outcome.Result is { Succeeded: false }),
@@ -111,6 +124,14 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
         public ResiliencePipeline<FunctionResult> Pipeline { get; set; } = ResiliencePipeline<FunctionResult>.Empty;
 
         private long _openUntilTicks;
+        private int _circuit = (int)CircuitState.Closed;
+
+        /// <summary>The circuit's state as its callbacks last reported it; read by Decide on any thread without Polly's lock.</summary>
+        public CircuitState Circuit
+        {
+            get => (CircuitState)Volatile.Read(ref _circuit);
+            set => Volatile.Write(ref _circuit, (int)value);
+        }
 
         /// <summary>When the current break ends (UTC ticks); written by Polly's OnOpened callback, read by Decide on any thread.</summary>
         public long OpenUntilTicks

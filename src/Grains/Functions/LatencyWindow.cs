@@ -1,12 +1,17 @@
 namespace Mdl.Functions;
 
-/// <summary>The latencies of the most recent calls, with exact percentiles over them. Thread-safe.</summary>
+/// <summary>
+/// The latencies of the most recent calls, with percentiles over them. Thread-safe. Reads see a sorted view that is
+/// refreshed once more than a sixteenth of the window has changed (any change while under 16 samples), so Decide — which reads on every decision, from every goal —
+/// neither sorts nor waits on a lock each time; a p95 a few calls old is as good a guide to the next call.
+/// </summary>
 public sealed class LatencyWindow
 {
     private readonly double[] _samples;
     private readonly Lock _lock = new();
     private int _count;
     private int _next;
+    private int _changed;
     private double[]? _sorted;
 
     /// <summary>Keeps the last <paramref name="capacity"/> samples.</summary>
@@ -20,12 +25,29 @@ public sealed class LatencyWindow
             _samples[_next] = milliseconds;
             _next = (_next + 1) % _samples.Length;
             _count = Math.Min(_count + 1, _samples.Length);
-            _sorted = null;
+            _changed++;
         }
     }
 
     /// <summary>The <paramref name="quantile"/> (0..1) of recent samples, or null when there are none.</summary>
     public double? Percentile(double quantile)
+    {
+        var sorted = Volatile.Read(ref _sorted);
+        if (sorted is null || Volatile.Read(ref _changed) > sorted.Length / 16)
+        {
+            sorted = Refresh();
+        }
+
+        if (sorted is null)
+        {
+            return null;
+        }
+
+        var rank = (int)Math.Ceiling(quantile * sorted.Length) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+    }
+
+    private double[]? Refresh()
     {
         lock (_lock)
         {
@@ -34,10 +56,12 @@ public sealed class LatencyWindow
                 return null;
             }
 
-            // Sorting is deferred to the first read after a write: Decide reads far more often than calls finish.
-            _sorted ??= _samples.Take(_count).Order().ToArray();
-            var rank = (int)Math.Ceiling(quantile * _sorted.Length) - 1;
-            return _sorted[Math.Clamp(rank, 0, _sorted.Length - 1)];
+            // A new array each time: readers holding the previous view keep a consistent one.
+            var sorted = _samples.AsSpan(0, _count).ToArray();
+            Array.Sort(sorted);
+            _changed = 0;
+            Volatile.Write(ref _sorted, sorted);
+            return sorted;
         }
     }
 }

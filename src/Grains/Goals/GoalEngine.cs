@@ -19,11 +19,14 @@ public sealed class GoalEngine
     private readonly GoalEngineOptions _options;
     private readonly HashSet<string> _recentIds;
 
-    /// <summary>Wraps <paramref name="state"/> (as loaded from storage) for goal <paramref name="goalId"/>.</summary>
-    public GoalEngine(string goalId, GoalState state, GoalEngineOptions options)
+    /// <summary>
+    /// Wraps <paramref name="state"/> and <paramref name="history"/> (as loaded from storage) for goal <paramref name="goalId"/>.
+    /// </summary>
+    public GoalEngine(string goalId, GoalState state, GoalEngineOptions options, DecisionHistoryState? history = null)
     {
         GoalId = goalId;
         State = state;
+        History = history ?? new DecisionHistoryState();
         _options = options;
         _recentIds = new HashSet<string>(state.RecentObservationIds, StringComparer.Ordinal);
     }
@@ -33,6 +36,9 @@ public sealed class GoalEngine
 
     /// <summary>The state this engine mutates.</summary>
     public GoalState State { get; }
+
+    /// <summary>The decision history, stored apart from <see cref="State"/> and written lazily (<see cref="ArchiveDecisions"/>).</summary>
+    public DecisionHistoryState History { get; }
 
     /// <summary>Whether the goal has ever been defined.</summary>
     public bool IsDefined => State.Definition is not null;
@@ -267,10 +273,12 @@ public sealed class GoalEngine
             State.Actions.Remove(pending);
         }
 
-        var index = State.Decisions.FindIndex(d => d.Seq == seq);
-        var decision = index >= 0
-            ? State.Decisions[index] = State.Decisions[index] with { Outcome = outcome }
+        // The decision is either still waiting for the history or already in it; either way the completed record goes
+        // into the state, so the outcome is saved with the goal's next write.
+        var decision = FindDecision(seq) is { } found
+            ? found with { Outcome = outcome }
             : new DecisionRecord { Seq = seq, GoalId = GoalId, Chosen = pending.Function, Outcome = outcome };
+        DecisionMerge.Into(State.Decisions, [decision], int.MaxValue);
 
         var result = new Observation
         {
@@ -290,9 +298,40 @@ public sealed class GoalEngine
     public IReadOnlyList<ActionRequest> InFlightRequests() =>
         State.Actions.Where(a => a.InFlight).Select(ToRequest).ToArray();
 
-    /// <summary>Up to <paramref name="limit"/> decisions, newest first.</summary>
-    public DecisionRecord[] Decisions(int limit) =>
-        Enumerable.Reverse(State.Decisions).Take(Math.Max(0, limit)).ToArray();
+    /// <summary>Up to <paramref name="limit"/> decisions (at most the history's length), newest first.</summary>
+    public DecisionRecord[] Decisions(int limit)
+    {
+        var merged = new List<DecisionRecord>(History.Decisions);
+        DecisionMerge.Into(merged, State.Decisions, _options.DecisionHistory);
+        return Enumerable.Reverse(merged).Take(Math.Max(0, limit)).ToArray();
+    }
+
+    /// <summary>The newest decision, or null before the first.</summary>
+    public DecisionRecord? LastDecision()
+    {
+        var waiting = State.Decisions.Count > 0 ? State.Decisions[^1] : null;
+        var archived = History.Decisions.Count > 0 ? History.Decisions[^1] : null;
+        return waiting is null || (archived is not null && archived.Seq > waiting.Seq) ? archived : waiting;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="written"/> — decisions the state has durably written — into the history (in memory), and
+    /// returns those still waiting in the state. Once the history's write completes, <see cref="DecisionsArchived"/> drops
+    /// them from the state; until then they stay there, so a decision is always in at least one durable place.
+    /// </summary>
+    public DecisionRecord[] ArchiveDecisions(IReadOnlyCollection<DecisionRecord> written)
+    {
+        var batch = State.Decisions.Where(d => written.Any(w => ReferenceEquals(w, d))).ToArray();
+        DecisionMerge.Into(History.Decisions, batch, _options.DecisionHistory);
+        return batch;
+    }
+
+    /// <summary>Drops from the state the decisions a completed history write covered (unless they changed since).</summary>
+    public void DecisionsArchived(DecisionRecord[] batch)
+    {
+        // Records are immutable: a decision that gained its outcome meanwhile is a new record and stays.
+        State.Decisions.RemoveAll(d => batch.Any(b => ReferenceEquals(b, d)));
+    }
 
     /// <summary>Drops what has aged out (window buckets, expired pending effects); call before persisting.</summary>
     public void Trim(DateTimeOffset now)
@@ -375,7 +414,7 @@ public sealed class GoalEngine
             DuplicatesIgnored = State.DuplicatesIgnored,
             DecisionsMade = State.DecisionsMade,
             ActionsTaken = State.ActionsTaken,
-            LastDecision = State.Decisions.Count > 0 ? State.Decisions[^1] : null,
+            LastDecision = LastDecision(),
             UpdatedAt = State.UpdatedAt,
         };
     }
@@ -480,14 +519,18 @@ public sealed class GoalEngine
         }
     }
 
-    private void AppendDecision(DecisionRecord record)
+    private void AppendDecision(DecisionRecord record) => State.Decisions.Add(record);
+
+    private DecisionRecord? FindDecision(long seq)
     {
-        State.Decisions.Add(record);
-        var excess = State.Decisions.Count - _options.DecisionHistory;
-        if (excess > 0)
+        var index = DecisionMerge.FindIndex(State.Decisions, seq);
+        if (index >= 0)
         {
-            State.Decisions.RemoveRange(0, excess);
+            return State.Decisions[index];
         }
+
+        index = DecisionMerge.FindIndex(History.Decisions, seq);
+        return index >= 0 ? History.Decisions[index] : null;
     }
 
     private JsonElement BuildArguments(long seq, DecisionContext context, Observation trigger) =>

@@ -7,6 +7,7 @@ using Mdl.Observations;
 using Mdl.Storage;
 using Mdl.Streams;
 using Mdl.Telemetry;
+using Mdl.Topics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,7 @@ namespace Mdl.Goals;
 
 /// <summary>
 /// A goal: the durable, reentrant shell around <see cref="GoalEngine"/>. Observations arrive by direct call, by the goal's
-/// own stream (implicit subscription) and by topic streams (explicit subscriptions); all take the same path.
+/// own stream (implicit subscription) and from topics (whose subscriber shards call it directly); all take the same path.
 /// </summary>
 /// <remarks>
 /// The grain is reentrant so it keeps observing while its actions are in flight. Engine methods never await, so state
@@ -33,7 +34,9 @@ namespace Mdl.Goals;
 [GrainType(GrainTypeName)]
 internal sealed class GoalGrain(
     [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
+    [PersistentState("decisions", StorageNames.Goals)] IPersistentState<DecisionHistoryState> history,
     FunctionCatalog functions,
+    FunctionGrains functionGrains,
     FunctionStatsBook stats,
     FunctionResilience resilience,
     DecisionPolicies policies,
@@ -52,7 +55,6 @@ internal sealed class GoalGrain(
     // reminder per goal per action would cost a reminder-table write on every loop.
     private static readonly TimeSpan ReminderThreshold = TimeSpan.FromMinutes(10);
 
-    private readonly Dictionary<string, StreamSubscriptionHandle<Observation>> _topics = new(StringComparer.Ordinal);
     private readonly ObserverManager<IDecisionWatcher> _watchers = new(TimeSpan.FromMinutes(1), logger);
     private GoalEngine _engine = null!;
     private long _changes;
@@ -66,17 +68,28 @@ internal sealed class GoalGrain(
     private readonly List<AuditRecord> _auditQueue = [];
     private Task _auditAppend = Task.CompletedTask;
 
+    // Decisions the last completed state write covered: only these may move to the history, so the history never
+    // holds a decision that a failed write (and the reload after it) could take back.
+    private DecisionRecord[] _written = [];
+    private IGrainTimer? _historyTimer;
+    private Task _archiving = Task.CompletedTask;
+    private IGrainTimer? _outcomeTimer;
+    private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
+    private bool _diverged;
+
     private string GoalId => this.GetPrimaryKeyString();
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         MdlTelemetry.GoalActivated(+1);
-        _engine = new GoalEngine(GoalId, state.State, options.Value);
+        _engine = new GoalEngine(GoalId, state.State, options.Value, history.State);
+
+        // Decisions loaded with the state are durable: they may move to the history.
+        _written = [.. state.State.Decisions];
+        ScheduleArchive();
         if (_engine.IsActive)
         {
-            await SyncTopicsAsync(resume: true);
-
             // Calls in flight when the goal last stopped: re-issue them with the same idempotency keys rather than forget them.
             foreach (var request in _engine.InFlightRequests())
             {
@@ -88,10 +101,29 @@ internal sealed class GoalGrain(
     }
 
     /// <inheritdoc />
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         MdlTelemetry.GoalActivated(-1);
-        return Task.CompletedTask;
+        if (_diverged)
+        {
+            // A write failed: memory holds what storage refused, so nothing of it is written now.
+            return;
+        }
+
+        try
+        {
+            // Write what waits behind (an outcome, decisions for the history) rather than leave it to a re-issue.
+            if (_changes > _saved)
+            {
+                await PersistAsync();
+            }
+
+            await ArchiveAsync();
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Goal {GoalId} could not write its pending changes while deactivating", GoalId);
+        }
     }
 
     /// <inheritdoc />
@@ -122,12 +154,13 @@ internal sealed class GoalGrain(
         }
 
         var now = time.GetUtcNow();
+        var previousTopics = state.State.Definition?.Topics ?? [];
         _engine.Define(normalized, now);
         Audit(AuditKinds.Defined, new { version = state.State.Version, definition = normalized });
         await PersistAsync();
         FlushAudit();
         await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, state.State.Status);
-        await SyncTopicsAsync(resume: false);
+        await SyncTopicsAsync(previousTopics);
 
         // A new definition may open a gap that nothing has observed yet: decide now rather than wait for an event.
         await DecideAndActAsync(new Observation { Id = $"definition/{state.State.Version}", Kind = "goal.defined", Time = now });
@@ -151,7 +184,7 @@ internal sealed class GoalGrain(
         await PersistAsync();
         FlushAudit();
         await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, GoalStatus.Deleted);
-        await SyncTopicsAsync(resume: false);
+        await SyncTopicsAsync(state.State.Definition!.Topics);
         return true;
     }
 
@@ -411,7 +444,7 @@ internal sealed class GoalGrain(
         {
             var result = functions.Find(request.Call.Function) is { } descriptor
                 ? await resilience.ExecuteAsync(
-                    descriptor, request.Timeout, _ => GrainFactory.GetGrain<IFunctionGrain>(request.Call.Function).InvokeAsync(request.Call))
+                    descriptor, request.Timeout, _ => functionGrains.Worker(request.Call.Function).InvokeAsync(request.Call))
                 : FunctionResult.Failure($"function '{request.Call.Function}' is no longer offered");
             outcome = result switch
             {
@@ -466,7 +499,7 @@ internal sealed class GoalGrain(
         var cost = functions.Find(request.Call.Function)?.Cost ?? 0;
         var sample = new FunctionCallSample(outcome.Status, outcome.DurationMs, cost, outcome.CompletedAt);
         stats.Record(request.Call.Function, sample);
-        _ = GrainFactory.GetGrain<IFunctionStatsGrain>(request.Call.Function).RecordAsync(sample);
+        _ = functionGrains.Stats(request.Call.Function).RecordAsync(sample);
 
         if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow()) is not var (decision, result))
         {
@@ -487,7 +520,17 @@ internal sealed class GoalGrain(
                 await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
             }
 
-            await PersistAsync();
+            if (actions.Count > 0)
+            {
+                // Write-ahead: the new decision (and this outcome with it) is durable before its function is called.
+                await PersistAsync();
+            }
+            else
+            {
+                // Nothing new starts, so nothing depends on this write: it rides with the goal's next write, or is flushed
+                // within OutcomeWriteDelay. Lost in a crash, the call is re-issued with its key and the outcome comes back.
+                WriteBehind();
+            }
         }
 
         Notify(decided);
@@ -596,18 +639,139 @@ internal sealed class GoalGrain(
     private async Task WriteNowAsync()
     {
         var covers = _changes;
+        _behindSince = null;
         _engine.Trim(time.GetUtcNow());
+        DecisionRecord[] decisions = [.. state.State.Decisions];
         try
         {
             await state.WriteStateAsync();
             _saved = Math.Max(_saved, covers);
+            _written = decisions;
             ScheduleWakeUp();
+            ScheduleArchive();
         }
         catch
         {
             // Memory now holds changes storage refused; reload from storage on the next call rather than diverge.
+            _diverged = true;
             DeactivateOnIdle();
             throw;
+        }
+    }
+
+    /// <summary>Marks the state changed and makes sure it is written within <see cref="GoalEngineOptions.OutcomeWriteDelay"/>.</summary>
+    private void WriteBehind()
+    {
+        _changes++;
+
+        // The outcome started an effect's horizon: arm its wake-up now, not at the write (the horizon may be shorter).
+        ScheduleWakeUp();
+        _behindSince ??= Stopwatch.GetTimestamp();
+        if (_outcomeTimer is null)
+        {
+            ArmWriteBehind(options.Value.OutcomeWriteDelay);
+        }
+    }
+
+    private void ArmWriteBehind(TimeSpan due)
+    {
+        _outcomeTimer = OneShot(() =>
+        {
+            _outcomeTimer = null;
+            return FlushBehindAsync();
+        }, due);
+    }
+
+    private async Task FlushBehindAsync()
+    {
+        if (_behindSince is not { } since || _diverged)
+        {
+            return;
+        }
+
+        // A write since the timer was armed took what waited then; wait out the age of what waits now.
+        var age = Stopwatch.GetElapsedTime(since);
+        if (age < options.Value.OutcomeWriteDelay)
+        {
+            ArmWriteBehind(options.Value.OutcomeWriteDelay - age);
+            return;
+        }
+
+        if (_changes > _saved)
+        {
+            try
+            {
+                await PersistAsync();
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "Goal {GoalId} could not write its recorded outcomes", GoalId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves written decisions to the history: at once when many wait, else within
+    /// <see cref="GoalEngineOptions.HistoryWriteDelay"/>, so a busy goal writes its history once per many decisions.
+    /// </summary>
+    private void ScheduleArchive()
+    {
+        if (_written.Length == 0 || state.State.Decisions.Count == 0)
+        {
+            return;
+        }
+
+        // One history write at a time is enough: while one runs, the timer takes whatever waits after it.
+        if (state.State.Decisions.Count >= options.Value.HistoryWriteBatch && _archiving.IsCompleted)
+        {
+            _ = ArchiveAsync();
+            return;
+        }
+
+        _historyTimer ??= OneShot(() =>
+        {
+            _historyTimer = null;
+            return ArchiveAsync();
+        }, options.Value.HistoryWriteDelay);
+    }
+
+    /// <summary>A timer that fires once and disposes itself, so an idle goal holds no timer for writes it no longer owes.</summary>
+    private IGrainTimer OneShot(Func<Task> callback, TimeSpan due)
+    {
+        IGrainTimer? timer = null;
+        timer = this.RegisterGrainTimer(
+            _ =>
+            {
+                timer?.Dispose();
+                return callback();
+            },
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+        return timer;
+    }
+
+    /// <summary>Writes the history behind any write of it already running.</summary>
+    private Task ArchiveAsync() => _archiving = ArchiveAfterAsync(_archiving);
+
+    private async Task ArchiveAfterAsync(Task previous)
+    {
+        await previous;
+        var batch = _engine.ArchiveDecisions(_written);
+        if (batch.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await history.WriteStateAsync();
+
+            // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
+            _engine.DecisionsArchived(batch);
+        }
+        catch (Exception exception)
+        {
+            // They stay in the state, which is durable, and move with a later attempt.
+            logger.LogWarning(exception, "Goal {GoalId} could not write its decision history", GoalId);
         }
     }
 
@@ -619,20 +783,21 @@ internal sealed class GoalGrain(
     {
         var now = time.GetUtcNow();
         var next = _engine.NextTimeChange(now);
-        if (next == _wakeUpAt)
+        // Only an earlier moment re-arms the timer. One armed for a later moment, or for one that no longer matters (an
+        // effect that showed, or that a write trimmed once expired), fires early, re-decides and re-arms: far cheaper than
+        // changing a timer on every loop, as each completed action moves its effect's horizon.
+        if (next is { } at && (_wakeUpAt is not { } armed || at < armed))
         {
-            return;
-        }
-
-        _wakeUpAt = next;
-        var due = next is { } at ? at - now + TimeSpan.FromMilliseconds(10) : Timeout.InfiniteTimeSpan;
-        if (_wakeUp is null && next is not null)
-        {
-            _wakeUp = this.RegisterGrainTimer(WakeUpAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
-        }
-        else
-        {
-            _wakeUp?.Change(due, Timeout.InfiniteTimeSpan);
+            _wakeUpAt = at;
+            var due = at - now + TimeSpan.FromMilliseconds(10);
+            if (_wakeUp is null)
+            {
+                _wakeUp = this.RegisterGrainTimer(WakeUpAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+            }
+            else
+            {
+                _wakeUp.Change(due, Timeout.InfiniteTimeSpan);
+            }
         }
 
         // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle, so it is also kept
@@ -681,39 +846,21 @@ internal sealed class GoalGrain(
         ScheduleWakeUp();
     }
 
-    private async Task SyncTopicsAsync(bool resume)
+    /// <summary>
+    /// Subscribes the goal to the topics its definition lists and unsubscribes it from <paramref name="dropped"/>. Both are
+    /// idempotent (no write when nothing changes), so repeating them after a crash in between is harmless.
+    /// </summary>
+    private async Task SyncTopicsAsync(IEnumerable<string> dropped)
     {
-        var wanted = _engine.IsActive ? state.State.Definition!.Topics.ToHashSet(StringComparer.Ordinal) : [];
-        var provider = this.GetStreamProvider(StreamNames.Provider);
-
-        if (resume)
+        var wanted = _engine.IsActive ? state.State.Definition!.Topics : [];
+        foreach (var topic in dropped.Except(wanted, StringComparer.Ordinal))
         {
-            foreach (var topic in wanted)
-            {
-                var stream = provider.GetStream<Observation>(StreamId.Create(StreamNames.TopicNamespace, topic));
-                var handles = await stream.GetAllSubscriptionHandles();
-                foreach (var extra in handles.Skip(1))
-                {
-                    await extra.UnsubscribeAsync();
-                }
-
-                if (handles.Count > 0)
-                {
-                    _topics[topic] = await handles[0].ResumeAsync(OnStreamItemAsync);
-                }
-            }
+            await TopicSubscribers.For(GrainFactory, topic, GoalId).UnsubscribeAsync(GoalId);
         }
 
-        foreach (var topic in _topics.Keys.Where(t => !wanted.Contains(t)).ToList())
+        foreach (var topic in wanted)
         {
-            await _topics[topic].UnsubscribeAsync();
-            _topics.Remove(topic);
-        }
-
-        foreach (var topic in wanted.Where(t => !_topics.ContainsKey(t)))
-        {
-            var stream = provider.GetStream<Observation>(StreamId.Create(StreamNames.TopicNamespace, topic));
-            _topics[topic] = await stream.SubscribeAsync(OnStreamItemAsync);
+            await TopicSubscribers.For(GrainFactory, topic, GoalId).SubscribeAsync(GoalId);
         }
     }
 

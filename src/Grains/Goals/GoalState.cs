@@ -4,7 +4,10 @@ using Mdl.Metrics;
 
 namespace Mdl.Goals;
 
-/// <summary>Everything a goal keeps durably: its definition, metrics, dedupe window, actions, learning and history.</summary>
+/// <summary>
+/// What a goal writes on every change: its definition, metrics, dedupe window, actions, learning and the decisions not
+/// yet moved to its history (<see cref="DecisionHistoryState"/>, stored apart).
+/// </summary>
 [GenerateSerializer, Alias("mdl.GoalState")]
 public sealed class GoalState
 {
@@ -20,10 +23,36 @@ public sealed class GoalState
     /// <summary>Metric name → aggregation state.</summary>
     [Id(3)] public Dictionary<string, MetricState> Metrics { get; set; } = [];
 
-    /// <summary>Ids of the most recent observations, oldest first: the dedupe window.</summary>
-    [Id(4)] public List<string> RecentObservationIds { get; set; } = [];
+    /// <summary>Ids of the most recent observations, oldest first: the dedupe window. Stored as <see cref="RecentObservationIdsUtf8"/>.</summary>
+    [field: NonSerialized]
+    public List<string> RecentObservationIds { get; set; } = [];
 
-    /// <summary>Recent decisions, oldest first.</summary>
+    /// <summary>The dedupe window as stored: one block of bytes rather than a string per id (<see cref="ObservationIdCodec"/>).</summary>
+    [Id(15)]
+    public byte[] RecentObservationIdsUtf8
+    {
+        get => ObservationIdCodec.Encode(RecentObservationIds);
+        set => RecentObservationIds = ObservationIdCodec.Decode(value);
+    }
+
+    /// <summary>The dedupe window as states written before <see cref="RecentObservationIdsUtf8"/> stored it; read, never written.</summary>
+    [Id(4)]
+    public List<string>? LegacyRecentObservationIds
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 } && RecentObservationIds.Count == 0)
+            {
+                RecentObservationIds = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decisions not yet in the goal's <see cref="DecisionHistoryState"/>, oldest first: a decision is written here, ahead
+    /// of its call, and moves to the history with a later, lazy write. Also decisions whose outcome arrived after that.
+    /// </summary>
     [Id(5)] public List<DecisionRecord> Decisions { get; set; } = [];
 
     /// <summary>Decisions ever recorded; the next decision's sequence number is this + 1.</summary>

@@ -24,6 +24,7 @@ public static class MdlGrainsServiceCollectionExtensions
         services.AddOptions<FunctionResilienceOptions>();
         services.TryAddSingleton<FunctionResilience>();
         services.TryAddSingleton<FunctionCatalog>();
+        services.TryAddSingleton<FunctionGrains>();
         services.TryAddSingleton<IFunctionDirectory>(sp => sp.GetRequiredService<FunctionCatalog>());
         services.TryAddSingleton<DecisionPolicies>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, FunctionGrantFilter>());

@@ -916,6 +916,83 @@ public sealed class GoalEngineTests
         Assert.Equal(new long[] { 5, 4 }, engine.Decisions(2).Select(d => d.Seq));
     }
 
+    /// <summary>A goal that has decided once (to call <c>boost</c>), the decision still waiting in its state.</summary>
+    private static GoalEngine EngineWithOneDecision()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        return engine;
+    }
+
+    [Fact]
+    public void Archived_decisions_leave_the_state_and_stay_visible_through_the_history()
+    {
+        var engine = EngineWithOneDecision();
+        var written = engine.State.Decisions.ToArray();
+
+        var batch = engine.ArchiveDecisions(written);
+        engine.DecisionsArchived(batch);
+
+        Assert.Empty(engine.State.Decisions);
+        Assert.Equal(1, Assert.Single(engine.History.Decisions).Seq);
+        Assert.Equal(1, engine.Snapshot(T0).LastDecision?.Seq);
+        Assert.Equal(1, Assert.Single(engine.Decisions(10)).Seq);
+    }
+
+    [Fact]
+    public void An_outcome_of_an_archived_decision_waits_in_the_state_until_the_history_has_it()
+    {
+        var engine = EngineWithOneDecision();
+        engine.DecisionsArchived(engine.ArchiveDecisions(engine.State.Decisions.ToArray()));
+
+        engine.CompleteAction(1, Succeeded(T0), T0);
+
+        Assert.Equal(OutcomeStatus.Succeeded, Assert.Single(engine.State.Decisions).Outcome?.Status);
+        Assert.Null(Assert.Single(engine.History.Decisions).Outcome);
+        Assert.Equal(OutcomeStatus.Succeeded, Assert.Single(engine.Decisions(10)).Outcome?.Status);
+    }
+
+    [Fact]
+    public void A_decision_changed_while_its_history_write_ran_stays_in_the_state()
+    {
+        var engine = EngineWithOneDecision();
+        var batch = engine.ArchiveDecisions(engine.State.Decisions.ToArray());
+
+        engine.CompleteAction(1, Succeeded(T0), T0);
+        engine.DecisionsArchived(batch);
+
+        Assert.Equal(OutcomeStatus.Succeeded, Assert.Single(engine.State.Decisions).Outcome?.Status);
+    }
+
+    [Fact]
+    public void Only_decisions_a_state_write_covered_move_to_the_history()
+    {
+        var engine = Engine(Goal(maxInFlight: 2));
+        var functions = new FakeFunctionDirectory(Boost(effect: 1));
+        engine.Observe(Reading(5), T0);
+        Decide(engine, functions, T0);
+        var written = engine.State.Decisions.ToArray();
+        Decide(engine, functions, T0);
+
+        var batch = engine.ArchiveDecisions(written);
+
+        Assert.Equal(1, Assert.Single(batch).Seq);
+        Assert.Equal(1, Assert.Single(engine.History.Decisions).Seq);
+    }
+
+    [Fact]
+    public void A_stale_copy_without_its_outcome_does_not_replace_the_recorded_outcome()
+    {
+        var decided = new DecisionRecord { Seq = 1, GoalId = GoalId };
+        var completed = decided with { Outcome = Succeeded(T0) };
+        List<DecisionRecord> history = [completed];
+
+        DecisionMerge.Into(history, [decided], keep: 50);
+
+        Assert.Same(completed, Assert.Single(history));
+    }
+
     [Fact]
     public void InFlightRequests_reissues_interrupted_calls_with_their_original_keys()
     {

@@ -1,0 +1,78 @@
+using Mdl.Decisions;
+
+namespace Mdl.Goals;
+
+/// <summary>
+/// A goal's decision history, kept in its own state so the goal's main state — written ahead of every action — does not
+/// rewrite every past decision each time. Written lazily; until then the decisions wait in <see cref="GoalState.Decisions"/>.
+/// </summary>
+[GenerateSerializer, Alias("mdl.DecisionHistoryState")]
+public sealed class DecisionHistoryState
+{
+    /// <summary>The newest decisions, oldest first.</summary>
+    [Id(0)] public List<DecisionRecord> Decisions { get; set; } = [];
+}
+
+/// <summary>Merging decision records by sequence number, shared by the history and the views over it.</summary>
+public static class DecisionMerge
+{
+    /// <summary>
+    /// Whether <paramref name="incoming"/> should replace <paramref name="existing"/> (same seq). A record only ever
+    /// changes by gaining its outcome, so the one with an outcome is the newer; a stale copy (written before the outcome)
+    /// never overwrites it.
+    /// </summary>
+    public static bool Supersedes(DecisionRecord incoming, DecisionRecord existing) =>
+        incoming.Outcome is not null || existing.Outcome is null;
+
+    /// <summary>Merges <paramref name="records"/> into <paramref name="history"/> (sorted by seq), keeping the newest <paramref name="keep"/>.</summary>
+    public static void Into(List<DecisionRecord> history, IEnumerable<DecisionRecord> records, int keep)
+    {
+        foreach (var record in records)
+        {
+            var index = FindIndex(history, record.Seq);
+            if (index >= 0)
+            {
+                if (Supersedes(record, history[index]))
+                {
+                    history[index] = record;
+                }
+
+                continue;
+            }
+
+            // Almost always newer than everything kept: append, else insert in order.
+            var at = history.Count;
+            while (at > 0 && history[at - 1].Seq > record.Seq)
+            {
+                at--;
+            }
+
+            history.Insert(at, record);
+        }
+
+        var excess = history.Count - keep;
+        if (excess > 0)
+        {
+            history.RemoveRange(0, excess);
+        }
+    }
+
+    /// <summary>The index of the record with <paramref name="seq"/> in a list sorted by seq, searching from the newest end; −1 if absent.</summary>
+    public static int FindIndex(List<DecisionRecord> records, long seq)
+    {
+        for (var i = records.Count - 1; i >= 0; i--)
+        {
+            if (records[i].Seq == seq)
+            {
+                return i;
+            }
+
+            if (records[i].Seq < seq)
+            {
+                break;
+            }
+        }
+
+        return -1;
+    }
+}
