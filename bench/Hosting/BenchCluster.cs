@@ -15,7 +15,7 @@ using Orleans.Storage;
 namespace Mdl.Bench.Hosting;
 
 /// <summary>
-/// A real silo (its own host, on free loopback ports) with the loop's services, memory storage, memory streams and
+/// A real silo (its own host, on free loopback ports) with the loop's services, memory storage, the product's push streams and
 /// in-memory reminders, and a separate Orleans client host connected to the silo's gateway. Both live in this process.
 /// </summary>
 internal sealed class BenchCluster : IAsyncDisposable
@@ -36,13 +36,16 @@ internal sealed class BenchCluster : IAsyncDisposable
     public IServiceProvider SiloServices => _silo.Services;
 
     /// <summary>Starts the silo, then the client.</summary>
+    /// <param name="memoryStreams">
+    /// Orleans's memory streams, which poll their queues, instead of the product's push streams (<c>AddMdlPushStreams</c>).
+    /// </param>
     /// <param name="streamPullPeriod">The memory streams' pulling period; null keeps Orleans's default (100 ms).</param>
     /// <param name="sqlitePath">
     /// Null for memory storage and no audit log (the goals then skip auditing); else the product's embedded mode in this
     /// file: SQLite grain storage (WAL, <c>synchronous=FULL</c>) and the SQLite audit log, to see what the disk adds.
     /// </param>
     /// <param name="decisionHistory">Decisions a goal keeps in its state; null keeps the product's default.</param>
-    public static async Task<BenchCluster> StartAsync(TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null)
+    public static async Task<BenchCluster> StartAsync(bool memoryStreams, TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null)
     {
         var siloPort = FreePorts.Next();
         var gatewayPort = FreePorts.Next();
@@ -77,13 +80,21 @@ internal sealed class BenchCluster : IAsyncDisposable
             silo.Services.AddGrainStorage(StorageNames.Goals, (services, name) =>
                 new SignallingGrainStorage((IGrainStorage)registered.KeyedImplementationFactory!(services, name)));
 
-            silo.AddMemoryStreams(StreamNames.Provider, streams =>
+            if (memoryStreams)
             {
-                if (streamPullPeriod is { } period)
+                silo.AddMemoryStreams(StreamNames.Provider, streams =>
                 {
-                    streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = period));
-                }
-            });
+                    if (streamPullPeriod is { } period)
+                    {
+                        streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = period));
+                    }
+                });
+            }
+            else
+            {
+                silo.AddMdlPushStreams(StreamNames.Provider);
+            }
+
             silo.UseInMemoryReminderService();
             silo.Services.AddMdlGrains(options =>
             {
@@ -98,9 +109,18 @@ internal sealed class BenchCluster : IAsyncDisposable
 
         var clientBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         Quiet(clientBuilder.Logging);
-        clientBuilder.UseOrleansClient(client => client
-            .UseLocalhostClustering(gatewayPort, serviceId, clusterId)
-            .AddMemoryStreams(StreamNames.Provider));
+        clientBuilder.UseOrleansClient(client =>
+        {
+            client.UseLocalhostClustering(gatewayPort, serviceId, clusterId);
+            if (memoryStreams)
+            {
+                client.AddMemoryStreams(StreamNames.Provider);
+            }
+            else
+            {
+                client.AddMdlPushStreams(StreamNames.Provider);
+            }
+        });
         var clientHost = clientBuilder.Build();
         await clientHost.StartAsync();
 

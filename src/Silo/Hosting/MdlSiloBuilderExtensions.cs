@@ -58,7 +58,7 @@ public static class MdlSiloBuilderExtensions
             });
             silo.AddSqliteGrainStorage(StorageNames.Goals, o => o.DatabasePath = database);
             silo.AddSqliteGrainStorage(StorageNames.PubSub, o => o.DatabasePath = database);
-            silo.AddMemoryStreams(StreamNames.Provider);
+            silo.AddMdlPushStreams(StreamNames.Provider);
             silo.UseInMemoryReminderService();
             silo.AddDashboard();
 
