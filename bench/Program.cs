@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage memory|sqlite] [--active-goals N] [--decision-history N] [--idle-settle-s N] [--idle-window-s N]";
+    "[--only direct,stream,idle,throughput,reaction,memory] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage memory|sqlite] [--active-goals N] [--decision-history N] [--idle-settle-s N] [--idle-window-s N] [--idle-silo-only]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory"];
 
 var quick = args.Contains("--quick");
@@ -247,6 +247,14 @@ await using (var cluster = await BenchCluster.StartAsync(streams == "memory", pu
 
         Step($"memory: {results.BytesPerGoal:N0} bytes per user #55 goal over {memory.Goals:N0} goals ({memory.Seconds} s; " +
             $"{memory.Acted} of {memory.Sampled} sampled goals acted){(memory.BudgetExceeded ? $"; time budget ran out before {plan.MemoryGoals:N0}" : "")}");
+    }
+
+    if (Runs("idle") && args.Contains("--idle-silo-only"))
+    {
+        // Last, because it stops the client: the same goals, now with the silo alone in the process.
+        await cluster.StopClientAsync();
+        results.Details["idleCpuPercentSiloOnly"] = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleWindow);
+        Step($"idle CPU with {plan.ActiveGoals:N0} active goals, client stopped: {results.Details["idleCpuPercentSiloOnly"]} % of one core");
     }
 
     results.Details["unexpectedFunctionRuns"] = BenchSignals.UnexpectedRuns;

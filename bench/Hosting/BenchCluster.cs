@@ -22,6 +22,7 @@ internal sealed class BenchCluster : IAsyncDisposable
 {
     private readonly IHost _silo;
     private readonly IHost _client;
+    private bool _clientStopped;
 
     private BenchCluster(IHost silo, IHost client)
     {
@@ -127,11 +128,22 @@ internal sealed class BenchCluster : IAsyncDisposable
         return new BenchCluster(siloHost, clientHost);
     }
 
+    /// <summary>Stops the client host, so what the process still spends is the silo's alone.</summary>
+    public async Task StopClientAsync()
+    {
+        if (!_clientStopped)
+        {
+            _clientStopped = true;
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await _client.StopAsync(stop.Token);
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await StopClientAsync();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await _client.StopAsync(stop.Token);
         await _silo.StopAsync(stop.Token);
         _client.Dispose();
         _silo.Dispose();
