@@ -46,6 +46,12 @@ internal sealed class PushQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
     public static PushQueueAdapterFactory Create(IServiceProvider services, string name)
     {
         var options = services.GetRequiredService<IOptionsMonitor<PushStreamOptions>>().Get(name);
+        var problems = options.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"The push stream provider '{name}' cannot work: {string.Join("; ", problems)}.");
+        }
+
         var callTimeout = services.GetService<IOptions<SiloMessagingOptions>>()?.Value.ResponseTimeout
             ?? services.GetService<IOptions<ClientMessagingOptions>>()?.Value.ResponseTimeout
             ?? TimeSpan.FromSeconds(30);

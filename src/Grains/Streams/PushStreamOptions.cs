@@ -18,4 +18,23 @@ public sealed class PushStreamOptions
 
     /// <summary>The queues streams are spread over; each has one pulling agent in the cluster (8).</summary>
     public int Queues { get; set; } = 8;
+
+    /// <summary>What cannot work, one line per setting: a zero wait would turn the waiting reads back into polling.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (IdleWait <= TimeSpan.Zero)
+        {
+            yield return $"{nameof(IdleWait)} must be positive (it is {IdleWait})";
+        }
+
+        if (RetryPeriod <= TimeSpan.Zero)
+        {
+            yield return $"{nameof(RetryPeriod)} must be positive (it is {RetryPeriod})";
+        }
+
+        if (Queues < 1)
+        {
+            yield return $"{nameof(Queues)} must be at least 1 (it is {Queues})";
+        }
+    }
 }
