@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N]";
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--idle-settle-s N] [--idle-window-s N] [--idle-silo-only]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
@@ -30,7 +30,9 @@ var durableOutstanding = Option("--durable-outstanding") is { } d ? int.Parse(d,
 var memoryUsers = Option("--memory-users") ?? "own";
 var memoryWithoutTopics = args.Contains("--memory-without-topics");
 var storage = Option("--storage") ?? "heap";
-if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("heap" or "memory" or "sqlite"))
+var streams = Option("--streams") ?? "push";
+if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("heap" or "memory" or "sqlite") || streams is not ("push" or "memory")
+    || (pullMs is not null && streams != "memory"))
 {
     Console.WriteLine(Usage);
     return args.Contains("--help") || args.Contains("-h") ? 0 : 1;
@@ -47,6 +49,16 @@ if (Option("--active-goals") is { } a)
     plan = plan with { ActiveGoals = int.Parse(a, CultureInfo.InvariantCulture) };
 }
 
+if (Option("--idle-settle-s") is { } settle)
+{
+    plan = plan with { IdleSettle = TimeSpan.FromSeconds(double.Parse(settle, CultureInfo.InvariantCulture)) };
+}
+
+if (Option("--idle-window-s") is { } window)
+{
+    plan = plan with { IdleWindow = TimeSpan.FromSeconds(double.Parse(window, CultureInfo.InvariantCulture)) };
+}
+
 // The product's default unless given: how many decisions a goal keeps in the state it writes on every change.
 var decisionHistory = Option("--decision-history") is { } h ? int.Parse(h, CultureInfo.InvariantCulture) : (int?)null;
 
@@ -61,15 +73,19 @@ results.Config["processors"] = Environment.ProcessorCount;
 results.Config["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
 results.Config["serverGc"] = GCSettings.IsServerGC;
 results.Config["loadAverageAtStart"] = LoadAverage();
-results.Config["streamPullPeriodMs"] = pullMs ?? 100;
+results.Config["streams"] = streams;
+results.Config["streamPullPeriodMs"] = streams == "memory" ? pullMs ?? 100 : null;
 results.Config["activeGoals"] = plan.ActiveGoals;
+results.Config["idleSettleSeconds"] = plan.IdleSettle.TotalSeconds;
+results.Config["idleWindowSeconds"] = plan.IdleWindow.TotalSeconds;
 results.Config["concurrency"] = plan.Concurrency;
 results.Config["memoryGoals"] = plan.MemoryGoals;
 results.Config["memoryUsers"] = memoryUsers;
 results.Config["memoryDefinition"] = memoryWithoutTopics ? "examples/user-55.json without its topics" : "examples/user-55.json";
 results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["commit"] = Commit();
-results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); Orleans memory streams";
+results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); " +
+    (streams == "push" ? "the product's push streams (AddMdlPushStreams)" : "Orleans memory streams");
 results.Config["polling"] = "the lazy backend is an Orleans client calling IGoalGrain.GetSnapshotAsync every 100 ms (no HTTP)";
 results.Config["storage"] = storage switch
 {
@@ -81,7 +97,7 @@ var sqlitePath = storage == "sqlite" ? Path.Combine(Path.GetTempPath(), $"mdl-be
 var total = Stopwatch.StartNew();
 
 await using (var cluster = await BenchCluster.StartAsync(
-    pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory, orleansMemoryStorage: storage == "memory"))
+    streams == "memory", pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory, orleansMemoryStorage: storage == "memory"))
 {
     var client = cluster.Client;
     var serializer = cluster.SiloServices.GetRequiredService<Serializer>();
@@ -247,6 +263,14 @@ await using (var cluster = await BenchCluster.StartAsync(
 
         Step($"memory: {results.BytesPerGoal:N0} bytes per user #55 goal over {memory.Goals:N0} goals ({memory.Seconds} s; " +
             $"{memory.Acted} of {memory.Sampled} sampled goals acted){(memory.BudgetExceeded ? $"; time budget ran out before {plan.MemoryGoals:N0}" : "")}");
+    }
+
+    if (Runs("idle") && args.Contains("--idle-silo-only"))
+    {
+        // Last, because it stops the client: the same goals, now with the silo alone in the process.
+        await cluster.StopClientAsync();
+        results.Details["idleCpuPercentSiloOnly"] = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleWindow);
+        Step($"idle CPU with {plan.ActiveGoals:N0} active goals, client stopped: {results.Details["idleCpuPercentSiloOnly"]} % of one core");
     }
 
     results.Details["unexpectedFunctionRuns"] = BenchSignals.UnexpectedRuns;

@@ -15,7 +15,7 @@ using Orleans.Storage;
 namespace Mdl.Bench.Hosting;
 
 /// <summary>
-/// A real silo (its own host, on free loopback ports) with the loop's services, memory storage, memory streams and
+/// A real silo (its own host, on free loopback ports) with the loop's services, memory storage, the product's push streams and
 /// in-memory reminders, and a separate Orleans client host connected to the silo's gateway. Both live in this process.
 /// </summary>
 internal sealed class BenchCluster : IAsyncDisposable
@@ -23,6 +23,7 @@ internal sealed class BenchCluster : IAsyncDisposable
     private readonly IHost _silo;
     private readonly IHost _client;
     private readonly OutcomeListener _outcomes = new();
+    private bool _clientStopped;
 
     private BenchCluster(IHost silo, IHost client)
     {
@@ -37,6 +38,9 @@ internal sealed class BenchCluster : IAsyncDisposable
     public IServiceProvider SiloServices => _silo.Services;
 
     /// <summary>Starts the silo, then the client.</summary>
+    /// <param name="memoryStreams">
+    /// Orleans's memory streams, which poll their queues, instead of the product's push streams (<c>AddMdlPushStreams</c>).
+    /// </param>
     /// <param name="streamPullPeriod">The memory streams' pulling period; null keeps Orleans's default (100 ms).</param>
     /// <param name="sqlitePath">
     /// Null for in-process storage and no audit log (the goals then skip auditing); else the product's embedded mode in this
@@ -48,7 +52,7 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// </param>
     /// <param name="decisionHistory">Decisions a goal keeps in its state; null keeps the product's default.</param>
     public static async Task<BenchCluster> StartAsync(
-        TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null, bool orleansMemoryStorage = false)
+        bool memoryStreams, TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null, bool orleansMemoryStorage = false)
     {
         var siloPort = FreePorts.Next();
         var gatewayPort = FreePorts.Next();
@@ -92,13 +96,21 @@ internal sealed class BenchCluster : IAsyncDisposable
             silo.Services.AddGrainStorage(StorageNames.Goals, (services, name) =>
                 new SignallingGrainStorage((IGrainStorage)registered.KeyedImplementationFactory!(services, name)));
 
-            silo.AddMemoryStreams(StreamNames.Provider, streams =>
+            if (memoryStreams)
             {
-                if (streamPullPeriod is { } period)
+                silo.AddMemoryStreams(StreamNames.Provider, streams =>
                 {
-                    streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = period));
-                }
-            });
+                    if (streamPullPeriod is { } period)
+                    {
+                        streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = period));
+                    }
+                });
+            }
+            else
+            {
+                silo.AddMdlPushStreams(StreamNames.Provider);
+            }
+
             silo.UseInMemoryReminderService();
             silo.Services.AddMdlGrains(options =>
             {
@@ -113,20 +125,40 @@ internal sealed class BenchCluster : IAsyncDisposable
 
         var clientBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         Quiet(clientBuilder.Logging);
-        clientBuilder.UseOrleansClient(client => client
-            .UseLocalhostClustering(gatewayPort, serviceId, clusterId)
-            .AddMemoryStreams(StreamNames.Provider));
+        clientBuilder.UseOrleansClient(client =>
+        {
+            client.UseLocalhostClustering(gatewayPort, serviceId, clusterId);
+            if (memoryStreams)
+            {
+                client.AddMemoryStreams(StreamNames.Provider);
+            }
+            else
+            {
+                client.AddMdlPushStreams(StreamNames.Provider);
+            }
+        });
         var clientHost = clientBuilder.Build();
         await clientHost.StartAsync();
 
         return new BenchCluster(siloHost, clientHost);
     }
 
+    /// <summary>Stops the client host, so what the process still spends is the silo's alone.</summary>
+    public async Task StopClientAsync()
+    {
+        if (!_clientStopped)
+        {
+            _clientStopped = true;
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await _client.StopAsync(stop.Token);
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await StopClientAsync();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await _client.StopAsync(stop.Token);
         await _silo.StopAsync(stop.Token);
         _client.Dispose();
         _silo.Dispose();

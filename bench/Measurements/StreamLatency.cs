@@ -30,8 +30,9 @@ internal static class StreamLatency
             await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {id}");
         });
 
-        // Observations arrive at random moments relative to the pulling agents' timer: a random pause before each publish
+        // Observations arrive at random moments relative to memory streams' pulling timer: a random pause before each publish
         // keeps the samples from locking onto the timer's phase (back-to-back samples would each wait almost a full period).
+        // Push streams have no such timer; the same pauses make each publish come after a quiet gap, as real traffic does.
         var random = new Random(55);
         var result = new LatencySamples();
         var clock = Stopwatch.StartNew();

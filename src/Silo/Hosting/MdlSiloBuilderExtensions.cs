@@ -74,13 +74,13 @@ public static class MdlSiloBuilderExtensions
         return builder;
     }
 
-    /// <summary>One machine: localhost clustering, the SQLite file, memory streams and reminders.</summary>
+    /// <summary>One machine: localhost clustering, the SQLite file, in-memory push streams and reminders.</summary>
     private static void UseEmbedded(ISiloBuilder silo, MdlSiloOptions options, string database)
     {
         silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
         silo.AddSqliteGrainStorage(StorageNames.Goals, o => o.DatabasePath = database);
         silo.AddSqliteGrainStorage(StorageNames.PubSub, o => o.DatabasePath = database);
-        silo.AddMemoryStreams(StreamNames.Provider);
+        silo.AddMdlPushStreams(StreamNames.Provider);
         silo.UseInMemoryReminderService();
     }
 }

@@ -9,7 +9,7 @@ using Orleans.TestingHost;
 
 namespace Mdl.Tests.Hosting;
 
-/// <summary>An in-process Orleans test cluster with the loop's grains, memory storage and streams, and the test functions.</summary>
+/// <summary>An in-process Orleans test cluster with the loop's grains, memory storage, the product's push streams and the test functions.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     /// <summary>The cluster.</summary>
@@ -38,7 +38,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddActivityPropagation();
+            clientBuilder.AddActivityPropagation().AddMdlPushStreams(StreamNames.Provider);
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator
@@ -48,7 +48,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             siloBuilder
                 .AddMemoryGrainStorage(StorageNames.Goals)
                 .AddMemoryGrainStorage(StorageNames.PubSub)
-                .AddMemoryStreams(StreamNames.Provider)
+                .AddMdlPushStreams(StreamNames.Provider)
                 .UseInMemoryReminderService()
                 .AddActivityPropagation()
                 .ConfigureServices(services => services
