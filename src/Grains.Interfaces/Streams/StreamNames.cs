@@ -8,8 +8,4 @@ public static class StreamNames
 
     /// <summary>Each goal's own stream (key = goal id), implicitly subscribed by the goal.</summary>
     public const string GoalNamespace = "goal";
-
-    /// <summary>Shared topic streams (key = topic name), explicitly subscribed by the goals that list the topic.</summary>
-    public const string TopicNamespace = "topic";
-
 }
