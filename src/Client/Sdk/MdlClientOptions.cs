@@ -16,6 +16,13 @@ public sealed class MdlClientOptions
     /// <summary>How often a client on <see cref="ClusterDatabase"/> re-reads the live gateways. Default 5 seconds.</summary>
     public TimeSpan GatewayRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a call waits for its answer before failing with a timeout. A call caught by a silo's death fails at the
+    /// latest after this long and can then be re-sent (observations with the same id are deduplicated), so a shorter
+    /// value fails over faster; it must exceed the slowest call. Default 30 seconds (Orleans's default).
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Whether the client finds its gateways in the cluster's database rather than in <see cref="Gateways"/>.</summary>
     public bool UsesClusterDatabase => !string.IsNullOrWhiteSpace(ClusterDatabase);
 
@@ -75,6 +82,11 @@ public sealed class MdlClientOptions
         if (string.IsNullOrWhiteSpace(ClusterId))
         {
             errors.Add("the cluster id must not be empty");
+        }
+
+        if (ResponseTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("the response timeout must be positive");
         }
 
         if (ConnectTimeout <= TimeSpan.Zero)

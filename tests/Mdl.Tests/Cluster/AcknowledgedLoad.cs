@@ -89,10 +89,10 @@ public sealed class AcknowledgedLoad
         await Task.WhenAll(sends);
     }
 
-    /// <summary>The time each goal that missed at least one attempt took to answer again, from its first failure.</summary>
-    public IReadOnlyDictionary<string, TimeSpan> OutageByGoal() =>
+    /// <summary>For each goal that missed at least one attempt, when it answered again, counted from <paramref name="since"/> (e.g. the kill).</summary>
+    public IReadOnlyDictionary<string, TimeSpan> ServingAgainSince(TimeSpan since) =>
         _outages.Where(o => o.Value.RecoveredAt is not null)
-            .ToDictionary(o => o.Key, o => o.Value.RecoveredAt!.Value - o.Value.FirstFailureAt);
+            .ToDictionary(o => o.Key, o => o.Value.RecoveredAt!.Value - since);
 
     /// <summary>The goals that failed at least once and have not answered since.</summary>
     public IReadOnlyCollection<string> NotRecovered() =>

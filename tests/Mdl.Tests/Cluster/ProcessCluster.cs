@@ -188,10 +188,11 @@ public sealed class ProcessCluster : IAsyncDisposable
             o.ClusterId = ClusterId;
             o.ConnectTimeout = TimeSpan.FromSeconds(30);
             o.GatewayRefreshPeriod = TimeSpan.FromSeconds(2);
+
+            // A call the dead silo will never answer fails after this, and the load re-sends it.
+            o.ResponseTimeout = TimeSpan.FromSeconds(5);
         });
 
-        // A call the dead silo will never answer fails after this, and the load re-sends it.
-        builder.Services.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         var host = builder.Build();
         await host.StartAsync();
         _client = host;

@@ -58,6 +58,8 @@ public static class MdlClientHostingExtensions
                 o.ServiceId = mdl.Value.ServiceId;
                 o.ClusterId = mdl.Value.ClusterId;
             });
+            client.Services.AddOptions<ClientMessagingOptions>().Configure<IOptions<MdlClientOptions>>((o, mdl) =>
+                o.ResponseTimeout = mdl.Value.ResponseTimeout);
             client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new BoundedConnectionRetryFilter(
                 sp.GetRequiredService<IOptions<MdlClientOptions>>().Value, sp.GetService<TimeProvider>() ?? TimeProvider.System));
             client.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(IGoalGrain).Assembly));
