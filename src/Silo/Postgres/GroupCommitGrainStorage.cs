@@ -197,8 +197,15 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
     {
         // Grains have deactivated (a later stage stops first), so their last writes are queued: commit them, then stop.
         _writes.Writer.TryComplete();
-        await Task.WhenAll(_committers).WaitAsync(cancellationToken);
-        await _source.DisposeAsync();
+        try
+        {
+            await Task.WhenAll(_committers).WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            // Also when the stop is cut short: a write still queued then fails rather than hangs, and is not acknowledged.
+            await _source.DisposeAsync();
+        }
     }
 
     private async Task CommitLoopAsync()
