@@ -225,7 +225,10 @@ public sealed class GoalLoopTests(ClusterFixture fixture)
     {
         var id = Definitions.NewGoalId("user");
         var userId = id;
-        await Goal(id).PutDefinitionAsync(Definitions.Engagement(userId));
+
+        // The functions' latency statistics are shared by every goal in the test cluster; on a loaded CI machine their
+        // p95 can pass the example's 500 ms deadline and exclude them. This test is about the cap, not the deadline.
+        await Goal(id).PutDefinitionAsync(Definitions.Engagement(userId) with { DeadlineMs = 30_000 });
 
         for (var i = 0; i < 3; i++)
         {
@@ -234,7 +237,9 @@ public sealed class GoalLoopTests(ClusterFixture fixture)
         }
 
         var snapshot = await Goal(id).GetSnapshotAsync();
-        Assert.Equal(3, snapshot!.Metrics["notifications.today"]);
+        var pushed = snapshot!.Metrics["notifications.today"];
+        Assert.True(pushed == 3, $"{pushed} pushes; the decisions: " + string.Join(" | ", (await Goal(id).GetDecisionsAsync(100)).Select(d =>
+            $"#{d.Seq} {d.Trigger.Kind}: {d.Reason} [{string.Join(", ", d.Candidates.Select(c => $"{c.Function}: {c.Excluded ?? "scored"}"))}]")));
         var inbox = await fixture.Client.GetGrain<IUserInboxGrain>(userId).GetAsync();
         Assert.Equal(3, inbox.Notifications.Length);
         Assert.NotEmpty(inbox.SeenItems);
