@@ -35,7 +35,11 @@ public static class MdlSiloApp
         app.MapMdlApi();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
-        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireScope(ApiScopes.Read);
+        if (app.Services.GetRequiredService<MdlSiloOptions>().Dashboard)
+        {
+            app.MapOrleansDashboard(routePrefix: "/dashboard").RequireScope(ApiScopes.Read);
+        }
+
         app.MapPrometheusScrapingEndpoint("/metrics").RequireScope(ApiScopes.Read);
         WarnWhenOpen(app);
         return app;

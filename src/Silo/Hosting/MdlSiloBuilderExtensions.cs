@@ -64,7 +64,10 @@ public static class MdlSiloBuilderExtensions
                 o.ClusterId = options.ClusterId;
             });
             useStorage(silo);
-            silo.AddDashboard();
+            if (options.Dashboard)
+            {
+                silo.AddDashboard();
+            }
 
             // A client call, the goal and the function it calls form one trace.
             silo.AddActivityPropagation();
