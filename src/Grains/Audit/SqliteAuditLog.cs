@@ -64,17 +64,8 @@ public sealed partial class SqliteAuditLog : IAuditLog, IDisposable
         LIMIT $limit;
         """;
 
-    private readonly string _databasePath;
-    private readonly string _connectionString;
-    private readonly string _connectionPragmas;
+    private readonly SqliteFile _file;
     private readonly ILogger<SqliteAuditLog> _logger;
-
-    // One writer at a time, as SQLite requires. Not disposed: a straggler releasing it after Dispose must not throw.
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-
-    // Guarded by _writeLock; opened, with the schema ensured, on first use.
-    private SqliteConnection? _writer;
-    private volatile bool _ready;
     private volatile bool _disposed;
 
     /// <summary>
@@ -99,25 +90,11 @@ public sealed partial class SqliteAuditLog : IAuditLog, IDisposable
         }
 
         _logger = logger;
-        _databasePath = Path.GetFullPath(databasePath);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = _databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            // Microsoft.Data.Sqlite retries BUSY/LOCKED until the command timeout; keep it in step with busy_timeout.
-            DefaultTimeout = (int)Math.Ceiling(timeout.TotalSeconds),
-        }.ToString();
-
-        // Per-connection settings, as the grain storage sets them on the same file; the value is a validated integer.
-        _connectionPragmas = string.Create(
-            CultureInfo.InvariantCulture,
-            $"PRAGMA busy_timeout = {(int)Math.Ceiling(timeout.TotalMilliseconds)}; PRAGMA synchronous = FULL;");
+        _file = new SqliteFile(databasePath, timeout, CreateSchemaSql, "SQLite audit log");
     }
 
     /// <summary>The database file.</summary>
-    public string DatabasePath => _databasePath;
+    public string DatabasePath => _file.DatabasePath;
 
     /// <summary>Opens the file, switches it to WAL and creates the table if missing. Idempotent.</summary>
     public Task InitializeAsync(CancellationToken cancellationToken = default) =>
@@ -147,7 +124,7 @@ public sealed partial class SqliteAuditLog : IAuditLog, IDisposable
     public async Task<AuditEntry[]> ReadAsync(string goalId, long afterSeq, int limit, CancellationToken cancellationToken = default)
     {
         AuditRecords.CheckRead(goalId, afterSeq, limit);
-        if (!_ready)
+        if (!_file.IsReady)
         {
             await InitializeAsync(cancellationToken);
         }
@@ -164,25 +141,9 @@ public sealed partial class SqliteAuditLog : IAuditLog, IDisposable
         }
 
         _disposed = true;
-        _writeLock.Wait();
-        try
+        if (_file.Close())
         {
-            _ready = false;
-            var writer = _writer;
-            _writer = null;
-            writer?.Dispose();
-
-            // Idle pooled readers hold the file open too.
-            using var connection = new SqliteConnection(_connectionString);
-            SqliteConnection.ClearPool(connection);
-            if (writer is not null)
-            {
-                LogClosed(_databasePath);
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
+            LogClosed(DatabasePath);
         }
     }
 
@@ -205,91 +166,8 @@ public sealed partial class SqliteAuditLog : IAuditLog, IDisposable
             : null;
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> on the thread pool with the write lock held. Cancellation is honoured only while
-    /// waiting: once the transaction starts it finishes, so a cancelled append has either been chained or not at all.
-    /// </summary>
     private Task<TResult> WithWriterAsync<TResult>(Func<SqliteConnection, TResult> work, CancellationToken cancellationToken) =>
-        Task.Run(
-            async () =>
-            {
-                await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    return work(Writer());
-                }
-                finally
-                {
-                    _writeLock.Release();
-                }
-            },
-            cancellationToken);
-
-    /// <summary>The writer connection, opened with the schema ensured on first use. Call with the write lock held.</summary>
-    private SqliteConnection Writer()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_writer is not null)
-        {
-            return _writer;
-        }
-
-        var directory = Path.GetDirectoryName(_databasePath);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        var connection = Open();
-        try
-        {
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "PRAGMA journal_mode = WAL;";
-                var mode = command.ExecuteScalar() as string;
-                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new InvalidOperationException(
-                        $"SQLite audit log could not put '{_databasePath}' in WAL journal mode (it reports '{mode}'). " +
-                        "WAL needs a local file system with shared memory; put the database on a local disk.");
-                }
-            }
-
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = CreateSchemaSql;
-                command.ExecuteNonQuery();
-            }
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
-        _writer = connection;
-        _ready = true;
-        LogOpened(_databasePath);
-        return connection;
-    }
-
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = _connectionPragmas;
-            command.ExecuteNonQuery();
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+        _file.WithWriterAsync(work, () => LogOpened(DatabasePath), cancellationToken);
 
     private static (long Seq, string Hash) SelectLast(SqliteConnection writer, SqliteTransaction transaction, string goalId)
     {
@@ -317,7 +195,7 @@ public sealed partial class SqliteAuditLog : IAuditLog, IDisposable
     private AuditEntry[] ReadPage(string goalId, long afterSeq, int limit)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var connection = Open();
+        using var connection = _file.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = SelectPageSql;
         command.Parameters.AddWithValue("$goal_id", goalId);

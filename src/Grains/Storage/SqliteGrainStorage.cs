@@ -68,17 +68,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
     private readonly IActivatorProvider _activators;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SqliteGrainStorage> _logger;
-    private readonly string _databasePath;
-    private readonly string _connectionString;
-    private readonly string _connectionPragmas;
-
-    // One writer at a time, as SQLite requires; queueing here rather than on the file lock keeps busy-waiting out of
-    // the common path. Not disposed: a straggler releasing it after Dispose must not throw from its finally block.
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-
-    // The one connection every write goes through; opened on first use or at silo start. Guarded by _writeLock.
-    private SqliteConnection? _writer;
-    private volatile bool _ready;
+    private readonly SqliteFile _file;
     private volatile bool _disposed;
 
     /// <summary>Creates the provider; nothing touches the file until the silo starts or the first call arrives.</summary>
@@ -104,23 +94,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         _activators = activators;
         _timeProvider = timeProvider;
         _logger = logger;
-        _databasePath = Path.GetFullPath(options.DatabasePath);
-        var busyTimeoutMs = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = _databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            // Microsoft.Data.Sqlite retries BUSY/LOCKED until the command timeout; keep it in step with busy_timeout.
-            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
-        }.ToString();
-
-        // PRAGMA values cannot be bound as parameters; this one is a validated integer from configuration, not input.
-        // synchronous and busy_timeout are per connection (journal_mode=WAL is persistent in the file), so every
-        // connection, pooled reader or writer, sets them when opened.
-        _connectionPragmas = string.Create(
-            CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {busyTimeoutMs}; PRAGMA synchronous = FULL;");
+        _file = new SqliteFile(options.DatabasePath, options.BusyTimeout, CreateTableSql, $"SQLite grain storage '{name}'");
     }
 
     /// <inheritdoc />
@@ -154,7 +128,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         ArgumentNullException.ThrowIfNull(grainState);
         var key = grainId.ToString();
 
-        if (!_ready)
+        if (!_file.IsReady)
         {
             await InitializeAsync(cancellationToken);
         }
@@ -246,123 +220,29 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         }
 
         _disposed = true;
-        _writeLock.Wait();
-        try
+        if (_file.Close())
         {
-            CloseConnections();
-        }
-        finally
-        {
-            _writeLock.Release();
+            LogClosed(_name, _file.DatabasePath);
         }
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
         _disposed = true;
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        if (await _file.CloseAsync(cancellationToken))
         {
-            CloseConnections();
-        }
-        finally
-        {
-            _writeLock.Release();
+            LogClosed(_name, _file.DatabasePath);
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> on the thread pool with the write lock held. The lock is taken and released
-    /// off the grain's scheduler, so a busy grain cannot hold up other grains' writes. Cancellation is honoured only
-    /// while waiting: once the statement starts it finishes, so a cancelled call has either changed nothing or
-    /// changed everything.
-    /// </summary>
+    /// <summary>Runs <paramref name="work"/> as the file's one writer (see <see cref="SqliteFile.WithWriterAsync"/>).</summary>
     private Task<TResult> WithWriterAsync<TResult>(Func<SqliteConnection, TResult> work, CancellationToken cancellationToken) =>
-        Task.Run(
-            async () =>
-            {
-                await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    return work(Writer());
-                }
-                finally
-                {
-                    _writeLock.Release();
-                }
-            },
-            cancellationToken);
-
-    /// <summary>The writer connection, opened (with the schema ensured) on first use. Call with the write lock held.</summary>
-    private SqliteConnection Writer()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_writer is not null)
-        {
-            return _writer;
-        }
-
-        var directory = Path.GetDirectoryName(_databasePath);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        var connection = Open();
-        try
-        {
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "PRAGMA journal_mode = WAL;";
-                var mode = command.ExecuteScalar() as string;
-                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new InvalidOperationException(
-                        $"SQLite grain storage '{_name}' could not put '{_databasePath}' in WAL journal mode (it reports '{mode}'). " +
-                        "WAL needs a local file system with shared memory; put the database on a local disk.");
-                }
-            }
-
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = CreateTableSql;
-                command.ExecuteNonQuery();
-            }
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
-        _writer = connection;
-        _ready = true;
-        LogOpened(_name, _databasePath);
-        return connection;
-    }
-
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = _connectionPragmas;
-            command.ExecuteNonQuery();
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+        _file.WithWriterAsync(work, () => LogOpened(_name, _file.DatabasePath), cancellationToken);
 
     private StoredRow? ReadRow(string stateName, string grainId)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var connection = Open();
+        using var connection = _file.OpenReader();
         using var command = Command(connection, SelectRowSql, stateName, grainId);
         using var reader = command.ExecuteReader();
         return reader.Read()
@@ -423,22 +303,6 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         command.Parameters.AddWithValue("$state_name", stateName);
         command.Parameters.AddWithValue("$grain_id", grainId);
         return command;
-    }
-
-    private void CloseConnections()
-    {
-        _ready = false;
-        var writer = _writer;
-        _writer = null;
-        writer?.Dispose();
-
-        // Close idle pooled readers too, so the file is released (and the WAL checkpointed) when the provider goes.
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-        if (writer is not null)
-        {
-            LogClosed(_name, _databasePath);
-        }
     }
 
     private T? Deserialize<T>(byte[] payload, string stateName, string grainId)
