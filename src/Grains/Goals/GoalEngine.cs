@@ -17,7 +17,7 @@ public sealed class GoalEngine
     private static readonly MetricMapping SpendMapping = new() { Name = "spend", From = "spend", Field = "cost", Aggregate = Aggregates.Sum, Window = SpendWindow };
 
     private readonly GoalEngineOptions _options;
-    private readonly HashSet<string> _recentIds;
+    private readonly HashSet<ulong> _recentIds;
 
     /// <summary>
     /// Wraps <paramref name="state"/> and <paramref name="history"/> (as loaded from storage) for goal <paramref name="goalId"/>.
@@ -28,7 +28,7 @@ public sealed class GoalEngine
         State = state;
         History = history ?? new DecisionHistoryState();
         _options = options;
-        _recentIds = new HashSet<string>(state.RecentObservationIds, StringComparer.Ordinal);
+        _recentIds = [.. state.RecentObservations];
     }
 
     /// <summary>The goal's id.</summary>
@@ -97,10 +97,15 @@ public sealed class GoalEngine
         State.UpdatedAt = now;
     }
 
-    /// <summary>Observe and Orient: dedupe, then apply the metric mappings. Returns what became of the observation.</summary>
-    public ObserveResult Observe(Observation observation, DateTimeOffset now)
+    /// <summary>
+    /// Observe and Orient: dedupe, then apply the metric mappings. Returns what became of the observation. An outcome the
+    /// goal feeds back itself (<see cref="CompleteAction"/>) is made once per action, so it skips the dedupe window
+    /// (<paramref name="deduplicate"/> false) rather than push out the ids of observations that can arrive twice.
+    /// </summary>
+    public ObserveResult Observe(Observation observation, DateTimeOffset now, bool deduplicate = true)
     {
-        if (_recentIds.Contains(observation.Id))
+        var fingerprint = ObservationFingerprint.Of(observation.Id);
+        if (deduplicate && _recentIds.Contains(fingerprint))
         {
             State.DuplicatesIgnored++;
             return ObserveResult.Duplicate;
@@ -119,7 +124,11 @@ public sealed class GoalEngine
         }
 
         State.ObservationsProcessed++;
-        Remember(observation.Id);
+        if (deduplicate)
+        {
+            Remember(fingerprint);
+        }
+
         if (touched.Count == 0)
         {
             // Nothing derives from it, so replaying it would change nothing that matters: it needs no write of its
@@ -503,19 +512,19 @@ public sealed class GoalEngine
         State.EffectCorrections[key] = (1 - rate) * correction + rate * Math.Clamp(ratio, 0, 2);
     }
 
-    private void Remember(string id)
+    private void Remember(ulong fingerprint)
     {
-        _recentIds.Add(id);
-        State.RecentObservationIds.Add(id);
-        var excess = State.RecentObservationIds.Count - _options.DedupeWindow;
+        _recentIds.Add(fingerprint);
+        State.RecentObservations.Add(fingerprint);
+        var excess = State.RecentObservations.Count - _options.DedupeWindow;
         if (excess > 0)
         {
-            foreach (var old in State.RecentObservationIds.Take(excess))
+            foreach (var old in State.RecentObservations.Take(excess))
             {
                 _recentIds.Remove(old);
             }
 
-            State.RecentObservationIds.RemoveRange(0, excess);
+            State.RecentObservations.RemoveRange(0, excess);
         }
     }
 

@@ -358,14 +358,14 @@ internal sealed class GoalGrain(
             ?.SetTag(MdlTelemetry.Tags.GoalId, GoalId)
             .SetTag(MdlTelemetry.Tags.ObservationKind, observation.Kind);
 
-    /// <summary>Observe (dedupe) and the metric half of Orient, timed as the observe stage.</summary>
-    private ObserveResult Observe(Observation observation)
+    /// <summary>Observe (dedupe, unless <paramref name="deduplicate"/> is false) and the metric half of Orient, timed as the observe stage.</summary>
+    private ObserveResult Observe(Observation observation, bool deduplicate = true)
     {
         var started = Stopwatch.GetTimestamp();
         ObserveResult result;
         using (var span = MdlTelemetry.Source.StartActivity("mdl.observe"))
         {
-            result = _engine.Observe(observation, time.GetUtcNow());
+            result = _engine.Observe(observation, time.GetUtcNow(), deduplicate);
             span?.SetTag(MdlTelemetry.Tags.Result, Describe(result));
         }
 
@@ -516,7 +516,8 @@ internal sealed class GoalGrain(
         {
             if (_engine.IsActive)
             {
-                Observe(result);
+                // Made once per action (a repeated outcome was refused above), so it needs no place in the dedupe window.
+                Observe(result, deduplicate: false);
                 await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
             }
 
