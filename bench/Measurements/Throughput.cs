@@ -19,12 +19,14 @@ internal static class Throughput
     /// <param name="HistoryWritesPerLoop">Decision-history writes per loop.</param>
     /// <param name="WriteMs">Mean time of one goal-state write (serialise + memory storage grain).</param>
     /// <param name="CpuMsPerLoop">Process CPU time per loop: what one loop costs, whatever else the machine is doing.</param>
-    public sealed record LoopFigures(double PerSecond, double WritesPerLoop, double HistoryWritesPerLoop, double WriteMs, double CpuMsPerLoop);
+    /// <param name="BytesPerLoop">Managed bytes allocated per loop: what the loop costs the GC, independent of the machine's load.</param>
+    public sealed record LoopFigures(double PerSecond, double WritesPerLoop, double HistoryWritesPerLoop, double WriteMs, double CpuMsPerLoop, double BytesPerLoop);
 
     /// <summary>What one baseline window measured.</summary>
     /// <param name="PerSecond">Calls per second.</param>
     /// <param name="CpuMsPerCall">Process CPU time per call.</param>
-    public sealed record CallFigures(double PerSecond, double CpuMsPerCall);
+    /// <param name="BytesPerCall">Managed bytes allocated per call.</param>
+    public sealed record CallFigures(double PerSecond, double CpuMsPerCall, double BytesPerCall);
 
     /// <summary>
     /// Full loops: one call with a confirming and a low reading → decide (written ahead) → the function runs → its outcome
@@ -59,7 +61,8 @@ internal static class Throughput
             figures.Completed == 0 ? 0 : (double)writes / figures.Completed,
             figures.Completed == 0 ? 0 : (double)historyWrites / figures.Completed,
             Percentiles.Ms(0, ticks) / Math.Max(1, writes),
-            figures.CpuMsPerUnit);
+            figures.CpuMsPerUnit,
+            figures.BytesPerUnit);
     }
 
     /// <summary>Baseline calls: client → front grain → stateless worker and back.</summary>
@@ -67,7 +70,7 @@ internal static class Throughput
     {
         var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
             await Waits.Bounded(client.GetGrain<IBaselineFrontGrain>(index).CallAsync(index), "a baseline call"));
-        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit);
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
     }
 
     /// <summary>Durable baseline calls: client → front grain that writes its state → stateless worker and back.</summary>
@@ -75,10 +78,10 @@ internal static class Throughput
     {
         var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
             await Waits.Bounded(client.GetGrain<IBaselineDurableFrontGrain>(index).CallAsync(index), "a durable baseline call"));
-        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit);
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
     }
 
-    private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit)> MeasureAsync(
+    private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit, double BytesPerUnit)> MeasureAsync(
         int concurrency, TimeSpan warmup, TimeSpan window, int keys, Func<int, Task> unit, Action? onWindowStart = null)
     {
         var completed = 0L;
@@ -97,6 +100,7 @@ internal static class Throughput
         onWindowStart?.Invoke();
         using var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
+        var allocated0 = GC.GetTotalAllocatedBytes();
         var start = Interlocked.Read(ref completed);
         var clock = Stopwatch.StartNew();
         await Task.Delay(window);
@@ -104,8 +108,10 @@ internal static class Throughput
         var elapsed = clock.Elapsed;
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
+        var allocated = GC.GetTotalAllocatedBytes() - allocated0;
         await stop.CancelAsync();
         await Task.WhenAll(workers).WaitAsync(Waits.Step);
-        return (Percentiles.Round(done / elapsed.TotalSeconds, 1), done, Percentiles.Round(cpu.TotalMilliseconds / Math.Max(1, done), 4));
+        return (Percentiles.Round(done / elapsed.TotalSeconds, 1), done, Percentiles.Round(cpu.TotalMilliseconds / Math.Max(1, done), 4),
+            Math.Round((double)allocated / Math.Max(1, done)));
     }
 }
