@@ -20,9 +20,8 @@ namespace Mdl.Goals;
 /// </summary>
 public sealed class DecisionLog : List<DecisionRecord>
 {
-    // Bytes of records written before, by reference. A record gets cached bytes only the second time it is written:
-    // an idle goal, written once, keeps no copy in memory, while a busy goal's waiting decisions are encoded once.
-    private List<(DecisionRecord Record, byte[]? Bytes)> _encoded = [];
+    // Bytes of the records the last write held, by reference: a record is encoded once however often it is written.
+    private List<(DecisionRecord Record, byte[] Bytes)> _encoded = [];
 
     /// <summary>An empty log.</summary>
     public DecisionLog()
@@ -38,14 +37,13 @@ public sealed class DecisionLog : List<DecisionRecord>
     /// <summary>Each record's serialised bytes, in order, reusing those of records encoded before.</summary>
     internal byte[][] Encode(Func<DecisionRecord, byte[]> serialize)
     {
-        var encoded = new List<(DecisionRecord Record, byte[]? Bytes)>(Count);
+        var encoded = new List<(DecisionRecord Record, byte[] Bytes)>(Count);
         var parts = new byte[Count][];
         for (var i = 0; i < Count; i++)
         {
             var record = this[i];
-            var known = Find(record, i);
-            var bytes = known?.Bytes ?? serialize(record);
-            encoded.Add((record, known is null ? null : bytes));
+            var bytes = Find(record, i) ?? serialize(record);
+            encoded.Add((record, bytes));
             parts[i] = bytes;
         }
 
@@ -69,7 +67,7 @@ public sealed class DecisionLog : List<DecisionRecord>
     }
 
     /// <summary>What the last encode knew of <paramref name="record"/>: usually at the same index, or close to it.</summary>
-    private (DecisionRecord Record, byte[]? Bytes)? Find(DecisionRecord record, int index)
+    private byte[]? Find(DecisionRecord record, int index)
     {
         var encoded = _encoded;
         for (var offset = 0; offset < encoded.Count; offset++)
@@ -78,7 +76,7 @@ public sealed class DecisionLog : List<DecisionRecord>
             var j = (index + offset) % encoded.Count;
             if (ReferenceEquals(encoded[j].Record, record))
             {
-                return encoded[j];
+                return encoded[j].Bytes;
             }
         }
 

@@ -372,15 +372,33 @@ public sealed class GoalEngine
             return null;
         }
 
+        // Runs after every write, so plain loops rather than a query.
         var definition = State.Definition!;
+        DateTimeOffset? next = null;
+        foreach (var mapping in definition.Metrics)
+        {
+            next = Earliest(next, MetricAggregation.NextExpiry(mapping, State.Metrics.GetValueOrDefault(mapping.Name), now), now);
+        }
+
+        if (definition.Budget?.PerDay is not null)
+        {
+            next = Earliest(next, MetricAggregation.NextExpiry(SpendMapping, State.Spend, now), now);
+        }
+
         var horizon = EffectHorizon();
-        var times = definition.Metrics
-            .Select(m => MetricAggregation.NextExpiry(m, State.Metrics.GetValueOrDefault(m.Name), now))
-            .Append(definition.Budget?.PerDay is null ? null : MetricAggregation.NextExpiry(SpendMapping, State.Spend, now))
-            .Concat(State.Actions.Where(a => !a.InFlight && a.ExpectedEffects.Count > 0).Select(a => (DateTimeOffset?)(a.CompletedAt!.Value + horizon)))
-            .Where(t => t > now);
-        return times.Min();
+        foreach (var action in State.Actions)
+        {
+            if (!action.InFlight && action.ExpectedEffects.Count > 0)
+            {
+                next = Earliest(next, action.CompletedAt!.Value + horizon, now);
+            }
+        }
+
+        return next;
     }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? current, DateTimeOffset? candidate, DateTimeOffset now) =>
+        candidate is { } at && at > now && (current is null || at < current) ? at : current;
 
     /// <summary>The goal as the API shows it.</summary>
     public GoalSnapshot Snapshot(DateTimeOffset now)

@@ -38,6 +38,7 @@ internal sealed class GoalGrain(
     FunctionCatalog functions,
     FunctionGrains functionGrains,
     FunctionStatsBook stats,
+    FunctionStatsShipper statsShipper,
     FunctionResilience resilience,
     DecisionPolicies policies,
     IOptions<GoalEngineOptions> options,
@@ -499,7 +500,7 @@ internal sealed class GoalGrain(
         var cost = functions.Find(request.Call.Function)?.Cost ?? 0;
         var sample = new FunctionCallSample(outcome.Status, outcome.DurationMs, cost, outcome.CompletedAt);
         stats.Record(request.Call.Function, sample);
-        _ = functionGrains.Stats(request.Call.Function).RecordAsync(sample);
+        statsShipper.Add(request.Call.Function, sample);
 
         if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow()) is not var (decision, result))
         {
