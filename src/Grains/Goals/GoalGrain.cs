@@ -409,6 +409,11 @@ internal sealed class GoalGrain(
         }
 
         decided.Add(decision);
+        if (_audit is null)
+        {
+            return;
+        }
+
         Audit(AuditKinds.Decision, new
         {
             decision.Seq,
@@ -426,8 +431,12 @@ internal sealed class GoalGrain(
     private void StartAction(ActionStart start)
     {
         var call = start.Request.Call;
-        Audit(AuditKinds.Call, new { seq = call.DecisionSeq, call.Function, call.IdempotencyKey, call.Grants });
-        FlushAudit();
+        if (_audit is not null)
+        {
+            Audit(AuditKinds.Call, new { seq = call.DecisionSeq, call.Function, call.IdempotencyKey, call.Grants });
+            FlushAudit();
+        }
+
         _ = RunActionAsync(start);
     }
 
@@ -508,7 +517,11 @@ internal sealed class GoalGrain(
         }
 
         _changes++;
-        Audit(AuditKinds.Outcome, new { seq = request.Seq, request.Call.Function, outcome.Status, outcome.DurationMs, outcome.Error, outcome.Output });
+        if (_audit is not null)
+        {
+            Audit(AuditKinds.Outcome, new { seq = request.Seq, request.Call.Function, outcome.Status, outcome.DurationMs, outcome.Error, outcome.Output });
+        }
+
 
         // The outcome is an observation like any other: straight back into Observe, no polling.
         var actions = new List<ActionStart>();
