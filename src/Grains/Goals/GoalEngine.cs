@@ -447,10 +447,18 @@ public sealed class GoalEngine
     }
 
     /// <summary>Each mapped metric's value now (null = unknown).</summary>
-    public Dictionary<string, double?> Current(DateTimeOffset now) =>
-        (State.Definition?.Metrics ?? []).ToDictionary(
-            m => m.Name,
-            m => MetricAggregation.Read(m, State.Metrics.GetValueOrDefault(m.Name), now));
+    public Dictionary<string, double?> Current(DateTimeOffset now)
+    {
+        // Read several times per loop (orient, decide, effects), so a plain loop into a dictionary of the right size.
+        var mappings = State.Definition?.Metrics ?? [];
+        var values = new Dictionary<string, double?>(mappings.Length, StringComparer.Ordinal);
+        foreach (var mapping in mappings)
+        {
+            values[mapping.Name] = MetricAggregation.Read(mapping, State.Metrics.GetValueOrDefault(mapping.Name), now);
+        }
+
+        return values;
+    }
 
     /// <summary>Each metric's value once the expected effects of pending actions land.</summary>
     public Dictionary<string, double?> Projected(DateTimeOffset now)
@@ -487,7 +495,13 @@ public sealed class GoalEngine
     /// </summary>
     private void RealizeEffects(List<string> touched, DateTimeOffset now)
     {
-        var current = Current(now);
+        if (!State.Actions.Exists(a => !a.InFlight))
+        {
+            // Nothing has completed, so no effect can be realised: the common case while an action is in flight.
+            return;
+        }
+
+        Dictionary<string, double?>? current = null;
         foreach (var metric in touched)
         {
             var realized = State.Actions
@@ -498,6 +512,8 @@ public sealed class GoalEngine
             {
                 continue;
             }
+
+            current ??= Current(now);
 
             var expectedTotal = realized.Sum(a => a.ExpectedEffects[metric]);
             if (current.GetValueOrDefault(metric) is { } observedNow && realized[0].Baselines.TryGetValue(metric, out var baseline) && expectedTotal != 0)
