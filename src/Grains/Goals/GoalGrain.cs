@@ -43,7 +43,7 @@ internal sealed class GoalGrain(
     IOptions<GoalEngineOptions> options,
     TimeProvider time,
     IServiceProvider services,
-    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IStreamSubscriptionObserver, IRemindable
+    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IGoalLedgerGrain, IStreamSubscriptionObserver, IRemindable
 {
     /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
     public const string GrainTypeName = "mdl.goal";
@@ -297,6 +297,22 @@ internal sealed class GoalGrain(
     }
 
     /// <inheritdoc />
+    public async Task RecordResultAsync(string idempotencyKey, FunctionResult result)
+    {
+        // The goal is its own idempotency ledger: the record rides in the state the goal writes anyway (the in-flight
+        // action), so no grain or state per goal exists only for it. The worker waits for this write before answering.
+        if (_engine.RecordResult(idempotencyKey, result, time.GetUtcNow()))
+        {
+            await PersistAsync();
+        }
+        else if (_changes > _saved)
+        {
+            // Recorded already by an earlier attempt whose write may still be running: answer once it is durable.
+            await PersistAsync();
+        }
+    }
+
+    /// <inheritdoc />
     public Task<DecisionRecord[]> GetDecisionsAsync(int limit) => Task.FromResult(_engine.Decisions(limit));
 
     /// <inheritdoc />
@@ -442,7 +458,9 @@ internal sealed class GoalGrain(
         MdlTelemetry.ActionInFlight(+1);
         try
         {
-            var result = functions.Find(request.Call.Function) is { } descriptor
+            var result = request.Recorded is { } recorded
+                ? recorded // recorded before the goal lost the answer: the function acted once, and is not called again
+                : functions.Find(request.Call.Function) is { } descriptor
                 ? await resilience.ExecuteAsync(
                     descriptor, request.Timeout, _ => functionGrains.Worker(request.Call.Function).InvokeAsync(request.Call))
                 : FunctionResult.Failure($"function '{request.Call.Function}' is no longer offered");
