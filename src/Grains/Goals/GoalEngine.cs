@@ -29,6 +29,11 @@ public sealed class GoalEngine
         History = history ?? new DecisionHistoryState();
         _options = options;
         _recentIds = new HashSet<string>(state.RecentObservationIds, StringComparer.Ordinal);
+        if (state.Definition is { } definition)
+        {
+            // As loaded, each goal has its own copy: share what it has in common with other goals' definitions.
+            state.Definition = SharedDefinitions.Intern(definition);
+        }
     }
 
     /// <summary>The goal's id.</summary>
@@ -71,7 +76,7 @@ public sealed class GoalEngine
             }
         }
 
-        State.Definition = definition;
+        State.Definition = SharedDefinitions.Intern(definition);
 
         // A new definition brings a deleted goal back, but does not lift a pause: that takes an explicit resume.
         if (State.Status == GoalStatus.Deleted)
