@@ -55,7 +55,7 @@ internal sealed class GoalGrain(
     // reminder per goal per action would cost a reminder-table write on every loop.
     private static readonly TimeSpan ReminderThreshold = TimeSpan.FromMinutes(10);
 
-    private readonly ObserverManager<IDecisionWatcher> _watchers = new(TimeSpan.FromMinutes(1), logger);
+    private ObserverManager<IDecisionWatcher>? _watchers; // made by the first watcher: most goals are never watched
     private GoalEngine _engine = null!;
     private long _changes;
     private long _saved;
@@ -64,6 +64,7 @@ internal sealed class GoalGrain(
     private DateTimeOffset? _wakeUpAt;
     private DateTimeOffset? _reminderAt;
     private Task _reminderChange = Task.CompletedTask;
+    private int _reminderChanges;
     private readonly IAuditLog? _audit = services.GetService<IAuditLog>();
     private readonly List<AuditRecord> _auditQueue = [];
     private Task _auditAppend = Task.CompletedTask;
@@ -73,6 +74,7 @@ internal sealed class GoalGrain(
     private DecisionRecord[] _written = [];
     private IGrainTimer? _historyTimer;
     private Task _archiving = Task.CompletedTask;
+    private int _archives;
     private IGrainTimer? _outcomeTimer;
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
@@ -318,14 +320,14 @@ internal sealed class GoalGrain(
     /// <inheritdoc />
     public Task WatchAsync(IDecisionWatcher watcher)
     {
-        _watchers.Subscribe(watcher, watcher);
+        (_watchers ??= new(TimeSpan.FromMinutes(1), logger)).Subscribe(watcher, watcher);
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task UnwatchAsync(IDecisionWatcher watcher)
     {
-        _watchers.Unsubscribe(watcher);
+        _watchers?.Unsubscribe(watcher);
         return Task.CompletedTask;
     }
 
@@ -616,14 +618,14 @@ internal sealed class GoalGrain(
     /// <summary>Tells watchers of decisions once they are durable, so nobody sees a decision a failed write loses.</summary>
     private void Notify(List<DecisionRecord> decisions)
     {
-        if (_watchers.Count == 0)
+        if (_watchers is not { Count: > 0 } watchers)
         {
             return;
         }
 
         foreach (var decision in decisions)
         {
-            _watchers.Notify(w => w.OnDecision(decision));
+            watchers.Notify(w => w.OnDecision(decision));
         }
     }
 
@@ -768,19 +770,24 @@ internal sealed class GoalGrain(
     }
 
     /// <summary>Writes the history behind any write of it already running.</summary>
-    private Task ArchiveAsync() => _archiving = ArchiveAfterAsync(_archiving);
+    private Task ArchiveAsync()
+    {
+        _archives++;
+        var archive = ArchiveAfterAsync(_archiving);
+        return _archiving = archive.IsCompleted ? Task.CompletedTask : archive;
+    }
 
     private async Task ArchiveAfterAsync(Task previous)
     {
-        await previous;
-        var batch = _engine.ArchiveDecisions(_written);
-        if (batch.Length == 0)
-        {
-            return;
-        }
-
         try
         {
+            await previous;
+            var batch = _engine.ArchiveDecisions(_written);
+            if (batch.Length == 0)
+            {
+                return;
+            }
+
             await history.WriteStateAsync();
 
             // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
@@ -790,6 +797,14 @@ internal sealed class GoalGrain(
         {
             // They stay in the state, which is durable, and move with a later attempt.
             logger.LogWarning(exception, "Goal {GoalId} could not write its decision history", GoalId);
+        }
+        finally
+        {
+            // The last write of a quiet goal's chain: hold no finished task (and its state machine) until the next one.
+            if (--_archives == 0)
+            {
+                _archiving = Task.CompletedTask;
+            }
         }
     }
 
@@ -829,13 +844,18 @@ internal sealed class GoalGrain(
     }
 
     /// <summary>Queues a reminder change behind the previous one, so two changes never race on the reminder's ETag.</summary>
-    private void ChangeReminder(TimeSpan? due) => _reminderChange = ChangeReminderAfterAsync(_reminderChange, due);
+    private void ChangeReminder(TimeSpan? due)
+    {
+        _reminderChanges++;
+        var change = ChangeReminderAfterAsync(_reminderChange, due);
+        _reminderChange = change.IsCompleted ? Task.CompletedTask : change;
+    }
 
     private async Task ChangeReminderAfterAsync(Task previous, TimeSpan? due)
     {
-        await previous;
         try
         {
+            await previous;
             if (due is { } wait)
             {
                 await this.RegisterOrUpdateReminder(WakeUpReminder, wait, TimeSpan.FromHours(1));
@@ -849,6 +869,14 @@ internal sealed class GoalGrain(
         {
             _reminderAt = null;
             logger.LogWarning(exception, "Goal {GoalId} could not change its wake-up reminder", GoalId);
+        }
+        finally
+        {
+            // As with the history: once the last queued change is done, the goal holds no finished task for it.
+            if (--_reminderChanges == 0)
+            {
+                _reminderChange = Task.CompletedTask;
+            }
         }
     }
 
