@@ -10,7 +10,7 @@ namespace Mdl.Tests.Scenarios.Engagement;
 public sealed class UserInboxGrainTests(ClusterFixture fixture)
 {
     [Fact]
-    public async Task An_inbox_leaves_memory_after_recording_a_nudge_and_a_repeat_of_its_key_still_returns_the_first_record()
+    public async Task An_inbox_leaves_memory_shortly_after_recording_a_nudge_and_a_repeat_of_its_key_still_returns_the_first_record()
     {
         var userId = Definitions.NewGoalId("inbox");
         var inbox = fixture.Client.GetGrain<IUserInboxGrain>(userId);
