@@ -100,7 +100,7 @@ results.Config["stream"] = "the client publishes on the goal's own stream goal/<
 results.Config["polling"] = "the lazy backend is an Orleans client calling IGoalGrain.GetSnapshotAsync every 100 ms (no HTTP)";
 results.Config["storage"] = storage switch
 {
-    "heap" => "in-process heap storage: Orleans's binary serializer (what the product's SQLite storage serialises with), exactly sized copies, ETag checks, no disk, no audit log",
+    "heap" => "in-process storage: Orleans's binary serializer (what the product's SQLite storage serialises with), exactly sized copies in native memory (outside the managed heap, as a database's are), ETag checks, no disk, no audit log",
     "memory" => "Orleans memory grain storage with Orleans's binary serializer (a storage grain call per write), no disk, no audit log",
     _ => "the product's embedded mode: SQLite grain storage (WAL, synchronous=FULL) and SQLite audit log in a temporary file",
 };
@@ -274,6 +274,7 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["memoryStorageWrites"] = memory.Writes;
         results.Details["memoryCpuMsPerGoal"] = memory.CpuMsPerGoal;
         results.Details["memoryStoredBytesPerGoal"] = memory.StoredBytesPerGoal;
+        results.Details["memoryBytesPerGoalWithStoredCopies"] = memory.BytesPerGoal + memory.StoredBytesPerGoal;
         results.Details["memorySampleNotActedReasons"] = memory.NotActedReasons;
         results.Details["memorySampleGoalsThatActed"] = $"{memory.Acted} of {memory.Sampled}";
         if (SignallingGrainStorage.LastWritten("user-0") is { } userState)
@@ -281,7 +282,8 @@ await using (var cluster = await BenchCluster.StartAsync(
             results.Details["user55GoalStateBytes"] = serializer.SerializeToArray(userState).Length;
         }
 
-        Step($"memory: {results.BytesPerGoal:N0} bytes per user #55 goal over {memory.Goals:N0} goals ({memory.Seconds} s; " +
+        Step($"memory: {results.BytesPerGoal:N0} bytes per user #55 goal over {memory.Goals:N0} goals, plus {memory.StoredBytesPerGoal:N0} " +
+            $"bytes of stored copies outside the heap ({memory.Seconds} s; " +
             $"{memory.Acted} of {memory.Sampled} sampled goals acted){(memory.BudgetExceeded ? $"; time budget ran out before {plan.MemoryGoals:N0}" : "")}");
     }
 

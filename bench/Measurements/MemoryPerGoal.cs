@@ -10,8 +10,9 @@ namespace Mdl.Bench.Measurements;
 /// <summary>
 /// Managed memory per active goal: <see cref="GC.GetTotalMemory(bool)"/> before and after activating N goals with the
 /// user #55 definition, each with one low-engagement observation processed (so each decides, and acts unless a function
-/// is excluded), divided by N. Everything the goals cause in this process counts: activations, state, the storage's
-/// serialised copy of that state (reported apart too), the registry entry, the topic subscription, the users' inboxes.
+/// is excluded), divided by N. Everything the goals cause in this process's managed heap counts: activations, live state,
+/// the registry entry, the topic subscription, reminders, whatever the scenario's functions keep. The default storage's
+/// serialised copies are kept outside the heap, as a database-backed silo's are, and reported apart.
 /// </summary>
 internal static class MemoryPerGoal
 {
@@ -33,7 +34,7 @@ internal static class MemoryPerGoal
     /// <param name="Sampled">The sample's size.</param>
     /// <param name="BudgetExceeded">Whether the time budget stopped activation early.</param>
     /// <param name="CpuMsPerGoal">Process CPU time per goal activated (define, observe, act).</param>
-    /// <param name="StoredBytesPerGoal">Of <paramref name="BytesPerGoal"/>, the heap storage's serialised copies (not in the heap with a real store).</param>
+    /// <param name="StoredBytesPerGoal">The bench storage's serialised copies per goal, held outside the managed heap and so not in <paramref name="BytesPerGoal"/> (a real silo keeps them in its database).</param>
     /// <param name="NotActedReasons">Why the sampled goals that did not act decided so (their last decision's reason), with counts.</param>
     public sealed record Figures(
         double BytesPerGoal, int Goals, long HeapBefore, long HeapAfter, double Seconds, double[] SecondsPerBlock, long Writes,

@@ -3,8 +3,8 @@ using Mdl.Functions;
 namespace Mdl.TestSilo;
 
 /// <summary>
-/// Keeps every function's answer from reaching its goal: the function has acted (and its idempotency ledger recorded
-/// the result), but the goal never hears, as when the silo dies in between. Only for crash tests.
+/// Keeps every function's answer from reaching its goal: the function has acted (and its worker recorded the result
+/// in the goal's state), but the goal never hears, as when the silo dies in between. Only for crash tests.
 /// </summary>
 internal sealed class HoldFunctionAnswers : IOutgoingGrainCallFilter
 {

@@ -23,6 +23,9 @@ public sealed record FunctionCall
 
     /// <summary>The permissions the goal holds.</summary>
     [Id(5)] public string[] Grants { get; init; } = [];
+
+    /// <summary>Whether the goal re-issues a call that was in flight when it last stopped (the first attempt may have acted).</summary>
+    [Id(6)] public bool Reissued { get; init; }
 }
 
 /// <summary>A function call refused on the call path: the caller is not the goal it claims, or lacks the permission.</summary>

@@ -1,8 +1,9 @@
 namespace Mdl.Functions;
 
 /// <summary>
-/// The results of completed calls by idempotency key, for one goal (key = goal id): a repeat of a call that already
-/// acted gets the recorded result instead of acting again. Kept for the goal's most recent calls.
+/// The results of completed calls by idempotency key, for one goal (key = goal id), as silos before the goal kept them
+/// itself (<see cref="Mdl.Goals.IGoalLedgerGrain"/>). Read only for re-issued calls, so a call recorded here before an
+/// upgrade still returns its first result; nothing new is recorded.
 /// </summary>
 [Alias("mdl.IIdempotencyLedgerGrain")]
 public interface IIdempotencyLedgerGrain : IGrainWithStringKey

@@ -106,6 +106,9 @@ public sealed record InFlightAction
 
     /// <summary>The idempotency key the call carries: <c>goalId/decisionSeq</c>.</summary>
     [Id(3)] public string IdempotencyKey { get; init; } = "";
+
+    /// <summary>Whether the function's result is recorded in the goal's state (an <c>external</c> call that completed but whose outcome is not applied yet).</summary>
+    [Id(4)] public bool ResultRecorded { get; init; }
 }
 
 /// <summary>Spend against the budget.</summary>

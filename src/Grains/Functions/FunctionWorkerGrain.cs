@@ -1,3 +1,4 @@
+using Mdl.Goals;
 using Orleans.Concurrency;
 
 namespace Mdl.Functions;
@@ -7,9 +8,11 @@ namespace Mdl.Functions;
 /// <see cref="IAgentFunction"/>. Orleans adds local activations under load, so a function scales with its callers.
 /// </summary>
 /// <remarks>
-/// Calls of <c>external</c> functions go through the calling goal's idempotency ledger: a call whose key already
-/// completed returns the recorded result without acting again, so function authors get exactly-once effects for
-/// re-issued calls without writing any bookkeeping of their own. (Read-only and idempotent functions may simply repeat.)
+/// Calls of <c>external</c> functions are recorded in the calling goal's own state before the worker answers
+/// (<see cref="IGoalLedgerGrain"/>): if the goal loses the answer (its silo dies in between), it re-issues the call with the
+/// same idempotency key and answers it from that record instead of calling again, so function authors get exactly-once
+/// effects for re-issued calls without writing any bookkeeping of their own. (Read-only and idempotent functions may
+/// simply repeat.) A re-issued call is also looked up in the ledger grain that silos before this design kept per goal.
 /// </remarks>
 [StatelessWorker]
 internal sealed class FunctionWorkerGrain(FunctionCatalog catalog) : Grain, IFunctionGrain
@@ -23,19 +26,17 @@ internal sealed class FunctionWorkerGrain(FunctionCatalog catalog) : Grain, IFun
             return FunctionResult.Failure($"function '{name}' is not offered by this silo");
         }
 
-        var ledger = function.Descriptor.SideEffect == SideEffectClass.External
-            ? GrainFactory.GetGrain<IIdempotencyLedgerGrain>(call.GoalId)
-            : null;
-        if (ledger is not null && await ledger.RecallAsync(call.IdempotencyKey) is { } recorded)
+        var external = function.Descriptor.SideEffect == SideEffectClass.External;
+        if (external && call.Reissued && await GrainFactory.GetGrain<IIdempotencyLedgerGrain>(call.GoalId).RecallAsync(call.IdempotencyKey) is { } recorded)
         {
             return recorded;
         }
 
         var result = await function.InvokeAsync(call, CancellationToken.None)
             ?? FunctionResult.Failure($"function '{name}' returned no result");
-        if (ledger is not null && result.Succeeded)
+        if (external && result.Succeeded)
         {
-            await ledger.RecordAsync(call.IdempotencyKey, result);
+            await GrainFactory.GetGrain<IGoalLedgerGrain>(call.GoalId).RecordResultAsync(call.IdempotencyKey, result);
         }
 
         return result;

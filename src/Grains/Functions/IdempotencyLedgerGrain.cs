@@ -3,8 +3,9 @@ using Mdl.Storage;
 namespace Mdl.Functions;
 
 /// <summary>
-/// Remembers what a goal's <c>external</c> calls returned, so a call re-issued with the same idempotency key (after the
-/// goal crashed between the call and recording its outcome) returns the first result and does not act twice.
+/// What a goal's <c>external</c> calls returned, as silos kept it before goals recorded results in their own state
+/// (<see cref="Mdl.Goals.IGoalLedgerGrain"/>). Kept so a call recorded here before an upgrade, and re-issued after it,
+/// still returns its first result; workers read it only for re-issued calls and record nothing new.
 /// </summary>
 internal sealed class IdempotencyLedgerGrain(
     [PersistentState("ledger", StorageNames.Goals)] IPersistentState<IdempotencyLedgerState> state) : Grain, IIdempotencyLedgerGrain

@@ -29,6 +29,11 @@ public sealed class GoalEngine
         History = history ?? new DecisionHistoryState();
         _options = options;
         _recentIds = [.. state.RecentObservations];
+        if (state.Definition is { } definition)
+        {
+            // As loaded, each goal has its own copy: share what it has in common with other goals' definitions.
+            state.Definition = SharedDefinitions.Intern(definition);
+        }
     }
 
     /// <summary>The goal's id.</summary>
@@ -71,7 +76,7 @@ public sealed class GoalEngine
             }
         }
 
-        State.Definition = definition;
+        State.Definition = SharedDefinitions.Intern(definition);
 
         // A new definition brings a deleted goal back, but does not lift a pause: that takes an explicit resume.
         if (State.Status == GoalStatus.Deleted)
@@ -266,6 +271,11 @@ public sealed class GoalEngine
         }
 
         pending.CompletedAt = now;
+
+        // What only a re-issue needs goes: the outcome is on the decision now, and a completed action is never called again.
+        pending.Result = null;
+        pending.Arguments = default;
+        pending.Grants = [];
         if (outcome.Status != OutcomeStatus.Succeeded)
         {
             // A failed call did nothing: learn that its effect was zero, so a function that keeps failing loses
@@ -303,9 +313,30 @@ public sealed class GoalEngine
         return (decision, result);
     }
 
-    /// <summary>The calls to re-issue (same idempotency keys) for actions that were in flight when the goal last stopped.</summary>
+    /// <summary>
+    /// The calls to re-issue (same idempotency keys) for actions that were in flight when the goal last stopped; each
+    /// carries the result recorded for it, if any, which answers it without calling the function again.
+    /// </summary>
     public IReadOnlyList<ActionRequest> InFlightRequests() =>
-        State.Actions.Where(a => a.InFlight).Select(ToRequest).ToArray();
+        State.Actions.Where(a => a.InFlight).Select(a => ToRequest(a, reissued: true)).ToArray();
+
+    /// <summary>
+    /// Records the result of the in-flight call with <paramref name="idempotencyKey"/> (the goal's ledger of external calls),
+    /// to be written before the function's worker answers. Returns false when no such call is in flight or its result is
+    /// already recorded: the first result stands.
+    /// </summary>
+    public bool RecordResult(string idempotencyKey, FunctionResult result, DateTimeOffset now)
+    {
+        var pending = State.Actions.FirstOrDefault(a => a.InFlight && a.IdempotencyKey == idempotencyKey);
+        if (pending is null || pending.Result is not null)
+        {
+            return false;
+        }
+
+        pending.Result = result;
+        State.UpdatedAt = now;
+        return true;
+    }
 
     /// <summary>Up to <paramref name="limit"/> decisions (at most the history's length), newest first.</summary>
     public DecisionRecord[] Decisions(int limit)
@@ -435,6 +466,7 @@ public sealed class GoalEngine
                 Function = a.Function,
                 StartedAt = a.StartedAt,
                 IdempotencyKey = a.IdempotencyKey,
+                ResultRecorded = a.Result is not null,
             }).ToArray(),
             Spend = new SpendSnapshot { LastDay = SpentLastDay(now), Total = State.SpendTotal, PerDay = definition.Budget?.PerDay },
             ObservationsProcessed = State.ObservationsProcessed,
@@ -586,7 +618,7 @@ public sealed class GoalEngine
                 new TriggerData(trigger.Id, trigger.Kind, trigger.Data)),
             MdlJson.Options);
 
-    private ActionRequest ToRequest(PendingAction action) => new(
+    private ActionRequest ToRequest(PendingAction action, bool reissued = false) => new(
         action.Seq,
         new FunctionCall
         {
@@ -596,8 +628,10 @@ public sealed class GoalEngine
             DecisionSeq = action.Seq,
             Arguments = action.Arguments,
             Grants = action.Grants,
+            Reissued = reissued,
         },
-        TimeSpan.FromMilliseconds(action.TimeoutMs));
+        TimeSpan.FromMilliseconds(action.TimeoutMs),
+        action.Result);
 
     /// <summary>The goal's grants as written, or else exactly the permissions of the functions it may call.</summary>
     public static string[] EffectiveGrants(GoalDefinition definition, IFunctionDirectory functions) =>
@@ -634,4 +668,5 @@ public enum ObserveResult
 /// <param name="Seq">The decision's sequence number.</param>
 /// <param name="Call">The call, with its idempotency key.</param>
 /// <param name="Timeout">How long to wait for it.</param>
-public sealed record ActionRequest(long Seq, FunctionCall Call, TimeSpan Timeout);
+/// <param name="Recorded">The result recorded for the call before the goal stopped, if any: the answer, without calling again.</param>
+public sealed record ActionRequest(long Seq, FunctionCall Call, TimeSpan Timeout, FunctionResult? Recorded = null);

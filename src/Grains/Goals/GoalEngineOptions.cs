@@ -24,7 +24,8 @@ public sealed class GoalEngineOptions
     /// <summary>
     /// How long an outcome that starts no new action may wait before it is written, if no other change writes it first.
     /// Default 1 s. Until written, a crash only means the call is re-issued with its idempotency key (exactly-once
-    /// effects rely on the ledger, not on this write); observations are still acknowledged only once durable.
+    /// effects rely on the result the worker recorded in the goal before answering, not on this write); observations are
+    /// still acknowledged only once durable.
     /// </summary>
     public TimeSpan OutcomeWriteDelay { get; set; } = TimeSpan.FromSeconds(1);
 

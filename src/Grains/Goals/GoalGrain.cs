@@ -44,7 +44,7 @@ internal sealed class GoalGrain(
     IOptions<GoalEngineOptions> options,
     TimeProvider time,
     IServiceProvider services,
-    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IStreamSubscriptionObserver, IRemindable
+    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IGoalLedgerGrain, IStreamSubscriptionObserver, IRemindable
 {
     /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
     public const string GrainTypeName = "mdl.goal";
@@ -56,7 +56,7 @@ internal sealed class GoalGrain(
     // reminder per goal per action would cost a reminder-table write on every loop.
     private static readonly TimeSpan ReminderThreshold = TimeSpan.FromMinutes(10);
 
-    private readonly ObserverManager<IDecisionWatcher> _watchers = new(TimeSpan.FromMinutes(1), logger);
+    private ObserverManager<IDecisionWatcher>? _watchers; // made by the first watcher: most goals are never watched
     private GoalEngine _engine = null!;
     private long _changes;
     private long _saved;
@@ -65,6 +65,7 @@ internal sealed class GoalGrain(
     private DateTimeOffset? _wakeUpAt;
     private DateTimeOffset? _reminderAt;
     private Task _reminderChange = Task.CompletedTask;
+    private int _reminderChanges;
     private readonly IAuditLog? _audit = services.GetService<IAuditLog>();
     private readonly List<AuditRecord> _auditQueue = [];
     private Task _auditAppend = Task.CompletedTask;
@@ -74,6 +75,7 @@ internal sealed class GoalGrain(
     private DecisionRecord[] _written = [];
     private IGrainTimer? _historyTimer;
     private Task _archiving = Task.CompletedTask;
+    private int _archives;
     private IGrainTimer? _outcomeTimer;
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
@@ -298,19 +300,35 @@ internal sealed class GoalGrain(
     }
 
     /// <inheritdoc />
+    public async Task RecordResultAsync(string idempotencyKey, FunctionResult result)
+    {
+        // The goal is its own idempotency ledger: the record rides in the state the goal writes anyway (the in-flight
+        // action), so no grain or state per goal exists only for it. The worker waits for this write before answering.
+        if (_engine.RecordResult(idempotencyKey, result, time.GetUtcNow()))
+        {
+            await PersistAsync();
+        }
+        else if (_changes > _saved)
+        {
+            // Recorded already by an earlier attempt whose write may still be running: answer once it is durable.
+            await PersistAsync();
+        }
+    }
+
+    /// <inheritdoc />
     public Task<DecisionRecord[]> GetDecisionsAsync(int limit) => Task.FromResult(_engine.Decisions(limit));
 
     /// <inheritdoc />
     public Task WatchAsync(IDecisionWatcher watcher)
     {
-        _watchers.Subscribe(watcher, watcher);
+        (_watchers ??= new(TimeSpan.FromMinutes(1), logger)).Subscribe(watcher, watcher);
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task UnwatchAsync(IDecisionWatcher watcher)
     {
-        _watchers.Unsubscribe(watcher);
+        _watchers?.Unsubscribe(watcher);
         return Task.CompletedTask;
     }
 
@@ -452,7 +470,9 @@ internal sealed class GoalGrain(
         MdlTelemetry.ActionInFlight(+1);
         try
         {
-            var result = functions.Find(request.Call.Function) is { } descriptor
+            var result = request.Recorded is { } recorded
+                ? recorded // recorded before the goal lost the answer: the function acted once, and is not called again
+                : functions.Find(request.Call.Function) is { } descriptor
                 ? await resilience.ExecuteAsync(
                     descriptor, request.Timeout, _ => functionGrains.Worker(request.Call.Function).InvokeAsync(request.Call))
                 : FunctionResult.Failure($"function '{request.Call.Function}' is no longer offered");
@@ -613,14 +633,14 @@ internal sealed class GoalGrain(
     /// <summary>Tells watchers of decisions once they are durable, so nobody sees a decision a failed write loses.</summary>
     private void Notify(List<DecisionRecord> decisions)
     {
-        if (_watchers.Count == 0)
+        if (_watchers is not { Count: > 0 } watchers)
         {
             return;
         }
 
         foreach (var decision in decisions)
         {
-            _watchers.Notify(w => w.OnDecision(decision));
+            watchers.Notify(w => w.OnDecision(decision));
         }
     }
 
@@ -765,19 +785,24 @@ internal sealed class GoalGrain(
     }
 
     /// <summary>Writes the history behind any write of it already running.</summary>
-    private Task ArchiveAsync() => _archiving = ArchiveAfterAsync(_archiving);
+    private Task ArchiveAsync()
+    {
+        _archives++;
+        var archive = ArchiveAfterAsync(_archiving);
+        return _archiving = archive.IsCompleted ? Task.CompletedTask : archive;
+    }
 
     private async Task ArchiveAfterAsync(Task previous)
     {
-        await previous;
-        var batch = _engine.ArchiveDecisions(_written);
-        if (batch.Length == 0)
-        {
-            return;
-        }
-
         try
         {
+            await previous;
+            var batch = _engine.ArchiveDecisions(_written);
+            if (batch.Length == 0)
+            {
+                return;
+            }
+
             await history.WriteStateAsync();
 
             // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
@@ -787,6 +812,14 @@ internal sealed class GoalGrain(
         {
             // They stay in the state, which is durable, and move with a later attempt.
             logger.LogWarning(exception, "Goal {GoalId} could not write its decision history", GoalId);
+        }
+        finally
+        {
+            // The last write of a quiet goal's chain: hold no finished task (and its state machine) until the next one.
+            if (--_archives == 0)
+            {
+                _archiving = Task.CompletedTask;
+            }
         }
     }
 
@@ -826,13 +859,18 @@ internal sealed class GoalGrain(
     }
 
     /// <summary>Queues a reminder change behind the previous one, so two changes never race on the reminder's ETag.</summary>
-    private void ChangeReminder(TimeSpan? due) => _reminderChange = ChangeReminderAfterAsync(_reminderChange, due);
+    private void ChangeReminder(TimeSpan? due)
+    {
+        _reminderChanges++;
+        var change = ChangeReminderAfterAsync(_reminderChange, due);
+        _reminderChange = change.IsCompleted ? Task.CompletedTask : change;
+    }
 
     private async Task ChangeReminderAfterAsync(Task previous, TimeSpan? due)
     {
-        await previous;
         try
         {
+            await previous;
             if (due is { } wait)
             {
                 await this.RegisterOrUpdateReminder(WakeUpReminder, wait, TimeSpan.FromHours(1));
@@ -846,6 +884,14 @@ internal sealed class GoalGrain(
         {
             _reminderAt = null;
             logger.LogWarning(exception, "Goal {GoalId} could not change its wake-up reminder", GoalId);
+        }
+        finally
+        {
+            // As with the history: once the last queued change is done, the goal holds no finished task for it.
+            if (--_reminderChanges == 0)
+            {
+                _reminderChange = Task.CompletedTask;
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mdl.Decisions;
+using Mdl.Functions;
 using Mdl.Metrics;
 
 namespace Mdl.Goals;
@@ -147,6 +148,12 @@ public sealed class PendingAction
 
     /// <summary>The permissions the goal held when it decided; the call carries them.</summary>
     [Id(9)] public string[] Grants { get; set; } = [];
+
+    /// <summary>
+    /// The function's result, recorded by its worker (for <c>external</c> functions) before it answered: the goal's ledger.
+    /// A call re-issued after the goal lost the answer gets this instead of acting twice. Dropped once the outcome is applied.
+    /// </summary>
+    [Id(10)] public FunctionResult? Result { get; set; }
 
     /// <summary>Whether the action is still waiting for its outcome.</summary>
     public bool InFlight => CompletedAt is null;

@@ -425,6 +425,51 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
+    public void RecordResult_keeps_the_first_result_of_an_in_flight_call_and_a_reissue_carries_it()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+        var (_, action) = Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        Assert.NotNull(action);
+        var key = action.Call.IdempotencyKey;
+        Assert.Null(action.Recorded);
+        Assert.False(action.Call.Reissued);
+
+        Assert.True(engine.RecordResult(key, FunctionResult.Success(new { sent = 1 }), T0));
+        Assert.False(engine.RecordResult(key, FunctionResult.Success(new { sent = 2 }), T0));
+        Assert.False(engine.RecordResult($"{GoalId}/99", FunctionResult.Success(new { sent = 3 }), T0));
+
+        // The state as a restarted goal loads it: the call is still in flight, with the first result recorded.
+        var reissue = Assert.Single(engine.InFlightRequests());
+        Assert.True(reissue.Call.Reissued);
+        Assert.Equal(key, reissue.Call.IdempotencyKey);
+        Assert.NotNull(reissue.Recorded);
+        Assert.Equal(1, reissue.Recorded.Output!.Value.GetProperty("sent").GetInt32());
+        Assert.True(Assert.Single(engine.Snapshot(T0).InFlight).ResultRecorded);
+    }
+
+    [Fact]
+    public void CompleteAction_drops_what_only_a_reissue_needs_and_a_late_record_changes_nothing()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+        var (_, action) = Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        var key = action!.Call.IdempotencyKey;
+        engine.RecordResult(key, FunctionResult.Success(new { sent = true }), T0);
+
+        engine.CompleteAction(1, Succeeded(T0), T0);
+
+        // The action stays while its expected effect is pending, but needs no arguments, grants or result any more.
+        var pending = Assert.Single(engine.State.Actions);
+        Assert.Null(pending.Result);
+        Assert.Equal(JsonValueKind.Undefined, pending.Arguments.ValueKind);
+        Assert.Empty(pending.Grants);
+        Assert.Equal(JsonValueKind.Object, engine.State.Decisions.Single(d => d.Seq == 1).Arguments!.Value.ValueKind);
+        Assert.False(engine.RecordResult(key, FunctionResult.Success(new { sent = false }), T0));
+        Assert.Empty(engine.InFlightRequests());
+    }
+
+    [Fact]
     public void CompleteAction_reports_a_failure_in_the_action_result()
     {
         var engine = Engine(Goal());
