@@ -11,7 +11,7 @@ internal sealed class FunctionStatsGrain : Grain, IFunctionStatsGrain
     {
         foreach (var sample in samples)
         {
-            _latency.Add(sample.DurationMs);
+            _latency.Add(sample.DurationMs, sample.At);
             var failed = sample.Status != Decisions.OutcomeStatus.Succeeded;
             _stats = _stats with
             {
@@ -28,5 +28,5 @@ internal sealed class FunctionStatsGrain : Grain, IFunctionStatsGrain
 
     /// <inheritdoc />
     public Task<FunctionStats> GetAsync() =>
-        Task.FromResult(_stats with { P50Ms = _latency.Percentile(0.5), P95Ms = _latency.Percentile(0.95) });
+        Task.FromResult(_stats with { P50Ms = _latency.Percentile(0.5, DateTimeOffset.UtcNow), P95Ms = _latency.Percentile(0.95, DateTimeOffset.UtcNow) });
 }

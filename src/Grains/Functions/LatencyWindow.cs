@@ -9,19 +9,37 @@ public sealed class LatencyWindow
 {
     private readonly double[] _samples;
     private readonly Lock _lock = new();
+    private readonly TimeSpan? _maxAge;
     private int _count;
     private int _next;
     private int _changed;
     private double[]? _sorted;
+    private long _newestTicks = long.MinValue;
 
-    /// <summary>Keeps the last <paramref name="capacity"/> samples.</summary>
-    public LatencyWindow(int capacity = 256) => _samples = new double[capacity];
+    /// <summary>
+    /// Keeps the last <paramref name="capacity"/> samples. With <paramref name="maxAge"/>, a window whose newest sample
+    /// is older than that has no percentiles, and its next sample starts it afresh: a function that stopped being called
+    /// because it looked slow is judged again by what it declares, not for ever by its last bad minute.
+    /// </summary>
+    public LatencyWindow(int capacity = 256, TimeSpan? maxAge = null)
+    {
+        _samples = new double[capacity];
+        _maxAge = maxAge;
+    }
 
-    /// <summary>Adds a sample.</summary>
-    public void Add(double milliseconds)
+    /// <summary>Adds a sample taken at <paramref name="at"/>.</summary>
+    public void Add(double milliseconds, DateTimeOffset at)
     {
         lock (_lock)
         {
+            if (IsStale(at))
+            {
+                _count = 0;
+                _next = 0;
+                Volatile.Write(ref _sorted, null);
+            }
+
+            _newestTicks = Math.Max(_newestTicks, at.UtcTicks);
             _samples[_next] = milliseconds;
             _next = (_next + 1) % _samples.Length;
             _count = Math.Min(_count + 1, _samples.Length);
@@ -29,9 +47,14 @@ public sealed class LatencyWindow
         }
     }
 
-    /// <summary>The <paramref name="quantile"/> (0..1) of recent samples, or null when there are none.</summary>
-    public double? Percentile(double quantile)
+    /// <summary>The <paramref name="quantile"/> (0..1) of recent samples as of <paramref name="now"/>, or null when there are none.</summary>
+    public double? Percentile(double quantile, DateTimeOffset now)
     {
+        if (IsStale(now))
+        {
+            return null;
+        }
+
         var sorted = Volatile.Read(ref _sorted);
         if (sorted is null || Volatile.Read(ref _changed) > sorted.Length / 16)
         {
@@ -46,6 +69,9 @@ public sealed class LatencyWindow
         var rank = (int)Math.Ceiling(quantile * sorted.Length) - 1;
         return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
     }
+
+    private bool IsStale(DateTimeOffset now) =>
+        _maxAge is { } age && Volatile.Read(ref _newestTicks) is var newest && newest != long.MinValue && now.UtcTicks - newest > age.Ticks;
 
     private double[]? Refresh()
     {

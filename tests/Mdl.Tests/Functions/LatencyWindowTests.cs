@@ -1,0 +1,48 @@
+using Mdl.Functions;
+
+namespace Mdl.Tests.Functions;
+
+/// <summary>The latencies Decide judges a function by: percentiles of recent calls, which go stale when calls stop.</summary>
+public sealed class LatencyWindowTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    [Fact]
+    public void Percentiles_are_over_the_recent_samples()
+    {
+        var window = new LatencyWindow(capacity: 4);
+        foreach (var ms in new double[] { 100, 1, 2, 3, 4 })
+        {
+            window.Add(ms, T0);
+        }
+
+        Assert.Equal(4, window.Percentile(0.95, T0));
+        Assert.Equal(2, window.Percentile(0.5, T0));
+    }
+
+    [Fact]
+    public void A_window_nobody_added_to_for_its_max_age_has_no_percentile_and_starts_afresh()
+    {
+        // A function excluded for a slow p95 gets no calls, so without an age its window would never change again.
+        var window = new LatencyWindow(maxAge: TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 100; i++)
+        {
+            window.Add(800, T0);
+        }
+
+        Assert.Equal(800, window.Percentile(0.95, T0.AddSeconds(59)));
+        Assert.Null(window.Percentile(0.95, T0.AddSeconds(61)));
+
+        window.Add(20, T0.AddSeconds(62));
+        Assert.Equal(20, window.Percentile(0.95, T0.AddSeconds(62)));
+    }
+
+    [Fact]
+    public void Without_a_max_age_samples_never_go_stale()
+    {
+        var window = new LatencyWindow();
+        window.Add(50, T0);
+
+        Assert.Equal(50, window.Percentile(0.95, T0.AddDays(1)));
+    }
+}
