@@ -17,19 +17,24 @@ internal sealed partial class FunctionGrantFilter(
     private static readonly GrainType GoalType = GrainType.Create(GoalGrain.GrainTypeName);
 
     /// <inheritdoc />
-    public async Task Invoke(IIncomingGrainCallContext context)
+    public Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.Grain is IFunctionGrain && context.Request.GetArgumentCount() == 1 && context.Request.GetArgument(0) is FunctionCall call)
+        // Every call into the silo passes here (each observation, each function call): calls that go ahead are handed on
+        // without an async frame of their own.
+        if (context.Grain is IFunctionGrain && context.Request.GetArgumentCount() == 1 && context.Request.GetArgument(0) is FunctionCall call
+            && Refusal(context.SourceId, call) is { } reason)
         {
-            if (Refusal(context.SourceId, call) is { } reason)
-            {
-                LogRefused(logger, call.Function, call.GoalId, reason);
-                await AuditAsync(call, reason);
-                throw new FunctionCallRefusedException($"call to '{call.Function}' refused: {reason}");
-            }
+            return RefuseAsync(call, reason);
         }
 
-        await context.Invoke();
+        return context.Invoke();
+    }
+
+    private async Task RefuseAsync(FunctionCall call, string reason)
+    {
+        LogRefused(logger, call.Function, call.GoalId, reason);
+        await AuditAsync(call, reason);
+        throw new FunctionCallRefusedException($"call to '{call.Function}' refused: {reason}");
     }
 
     /// <summary>Why the call must be refused, or null when it may go ahead.</summary>
