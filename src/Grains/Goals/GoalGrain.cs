@@ -65,7 +65,7 @@ internal sealed class GoalGrain(
     private DateTimeOffset? _reminderAt;
     private Task _reminderChange = Task.CompletedTask;
     private readonly IAuditLog? _audit = services.GetService<IAuditLog>();
-    private readonly List<AuditRecord> _auditQueue = [];
+    private readonly List<QueuedAudit> _auditQueue = [];
     private Task _auditAppend = Task.CompletedTask;
 
     // Decisions the last completed state write covered: only these may move to the history, so the history never
@@ -96,6 +96,7 @@ internal sealed class GoalGrain(
                 StartAction(new ActionStart(request, Stopwatch.GetTimestamp(), default));
             }
 
+            FlushAudit();
             ScheduleWakeUp();
         }
     }
@@ -287,11 +288,14 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
-        FlushAudit();
+
+        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
         }
+
+        FlushAudit();
 
         return new ObserveReceipt(accepted, duplicates);
     }
@@ -346,11 +350,14 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
-        FlushAudit();
+
+        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
         }
+
+        FlushAudit();
     }
 
     private Activity? StartLoop(Observation observation) =>
@@ -425,8 +432,8 @@ internal sealed class GoalGrain(
     private void StartAction(ActionStart start)
     {
         var call = start.Request.Call;
+        // Queued ahead of the call (an outcome that comes back at once must not overtake it); the caller flushes.
         Audit(AuditKinds.Call, new { seq = call.DecisionSeq, call.Function, call.IdempotencyKey, call.Grants });
-        FlushAudit();
         _ = RunActionAsync(start);
     }
 
@@ -534,11 +541,14 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
-        FlushAudit();
+
+        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
         }
+
+        FlushAudit();
     }
 
     private static string Describe(ObserveResult result) => result switch
@@ -548,7 +558,10 @@ internal sealed class GoalGrain(
         _ => "relevant",
     };
 
-    /// <summary>Queues an audit entry (sensitive fields masked); <see cref="FlushAudit"/> appends it once the state is written.</summary>
+    /// <summary>
+    /// Queues an audit entry; <see cref="FlushAudit"/> serialises it (sensitive fields masked) and appends it once the state
+    /// is written. Serialising at the flush keeps the JSON work off the path from an observation to its function call.
+    /// </summary>
     private void Audit(string kind, object payload)
     {
         if (_audit is null)
@@ -556,14 +569,7 @@ internal sealed class GoalGrain(
             return;
         }
 
-        var data = JsonSerializer.SerializeToElement(payload, MdlJson.Options);
-        if (state.State.Definition?.Sensitive is { Length: > 0 } sensitive)
-        {
-            // Observation data appears as trigger.data (in arguments) and as an action's output: mask the paths there too.
-            data = SensitiveMask.Mask(data, sensitive.SelectMany(p => new[] { p, $"arguments.trigger.{p}", $"output.{p}", $"definition.context.{p}" }).ToArray());
-        }
-
-        _auditQueue.Add(new AuditRecord(GoalId, kind, time.GetUtcNow(), data));
+        _auditQueue.Add(new QueuedAudit(kind, time.GetUtcNow(), payload, state.State.Definition?.Sensitive));
     }
 
     /// <summary>Appends queued audit entries in order, behind earlier appends, off the acknowledgement's path.</summary>
@@ -574,7 +580,20 @@ internal sealed class GoalGrain(
             return;
         }
 
-        var records = _auditQueue.ToArray();
+        var records = new AuditRecord[_auditQueue.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var (kind, at, payload, sensitive) = _auditQueue[i];
+            var data = JsonSerializer.SerializeToElement(payload, MdlJson.Options);
+            if (sensitive is { Length: > 0 })
+            {
+                // Observation data appears as trigger.data (in arguments) and as an action's output: mask the paths there too.
+                data = SensitiveMask.Mask(data, sensitive.SelectMany(p => new[] { p, $"arguments.trigger.{p}", $"output.{p}", $"definition.context.{p}" }).ToArray());
+            }
+
+            records[i] = new AuditRecord(GoalId, kind, at, data);
+        }
+
         _auditQueue.Clear();
         _auditAppend = AppendAuditAfterAsync(_auditAppend, records);
     }
@@ -873,6 +892,9 @@ internal sealed class GoalGrain(
         AllowedFunctions = definition.AllowedFunctions ?? [],
     };
 }
+
+/// <summary>An audit entry waiting for its goal's write: its payload, and the sensitive paths in force when it was queued.</summary>
+internal readonly record struct QueuedAudit(string Kind, DateTimeOffset At, object Payload, string[]? Sensitive);
 
 /// <summary>An action to start: the call, when its triggering observation arrived, and the loop span it belongs to.</summary>
 internal readonly record struct ActionStart(ActionRequest Request, long ArrivedAt, ActivityContext Loop);
