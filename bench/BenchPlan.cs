@@ -45,6 +45,9 @@ internal sealed record BenchPlan
     /// <summary>Rounds of push then polling changes, alternated so drift on a shared machine hits both.</summary>
     public int ReactionRounds { get; init; } = 3;
 
+    /// <summary>The most the reaction figure's warm-up may take (it stops earlier once the JIT has settled).</summary>
+    public TimeSpan ReactionWarmupBudget { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Goals with the user #55 definition activated for the memory figure.</summary>
     public int MemoryGoals { get; init; } = 100_000;
 
@@ -71,6 +74,7 @@ internal sealed record BenchPlan
         DurableBaseline = false,
         ReactionChanges = 6,
         ReactionRounds = 1,
+        ReactionWarmupBudget = TimeSpan.FromSeconds(3),
         MemoryGoals = 500,
         MemoryBudget = TimeSpan.FromSeconds(8),
         SamplingBudget = TimeSpan.FromSeconds(5),

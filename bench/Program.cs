@@ -225,13 +225,14 @@ await using (var cluster = await BenchCluster.StartAsync(
 
     if (Runs("reaction"))
     {
-        var reaction = await Reaction.MeasureAsync(client, plan.ReactionChanges, plan.ReactionRounds);
+        var reaction = await Reaction.MeasureAsync(client, plan.ReactionChanges, plan.ReactionRounds, plan.ReactionWarmupBudget);
         results.PollingReactionMs = reaction.Polling.P(0.50);
         results.PushReactionMs = reaction.Push.P(0.50);
         results.PollingRequestsWasted = reaction.WastedPolls;
         results.Details["reactionChanges"] = plan.ReactionChanges * plan.ReactionRounds;
         results.Details["reactionRounds"] = plan.ReactionRounds;
-        results.Details["reactionWarmupCalls"] = Reaction.WarmupCalls;
+        results.Details["reactionWarmupBatches"] = reaction.WarmupBatches;
+        results.Details["reactionWarmupBatchSize"] = Reaction.WarmupBatch;
         results.Details["pollingPolls"] = reaction.Polls;
         results.Details["pollingReactionP25Ms"] = reaction.Polling.P(0.25);
         results.Details["pollingReactionP75Ms"] = reaction.Polling.P(0.75);
@@ -250,7 +251,7 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["reactionIdleWakeupsPerGap"] = reaction.WakeupsPerIdleGap;
         Step($"reaction: polling {results.PollingReactionMs} ms ({reaction.WastedPolls} of {reaction.Polls} polls wasted), push {results.PushReactionMs} ms "
             + $"(p25–p75 {reaction.Push.P(0.25)}–{reaction.Push.P(0.75)}); ratio {results.Details["pollingOverPushReaction"]}, 95 % CI {reaction.RatioCi95[0]}–{reaction.RatioCi95[1]}, "
-            + $"rounds {string.Join(" / ", reaction.RoundRatios)}; push wake-ups per reaction above idle: "
+            + $"rounds {string.Join(" / ", reaction.RoundRatios)}; {reaction.WarmupBatches} warm-up batches; push wake-ups per reaction above idle: "
             + string.Join(", ", reaction.WakeupsPerPush.Where(kv => Math.Abs(kv.Value) >= 0.1).Select(kv => $"{kv.Key} {kv.Value}")));
     }
 

@@ -14,18 +14,18 @@ namespace Mdl.Bench.Measurements;
 /// one grain hop away, like a function grain), against the goal's own loop reacting to the observation.
 /// </summary>
 /// <remarks>
-/// Both paths are warmed first (untimed, back to back), so the figures are those of a silo that has been up, not of code
-/// still at its first JIT tier. Then rounds alternate a block of push changes with a block of polling changes on the
-/// same seeded schedule of 200–600 ms gaps, so a noisy minute on the shared machine hits both; every push sample starts
-/// after a quiet gap, as real traffic does.
+/// Both paths are warmed first (untimed, back to back, until the JIT has settled), so the figures are those of a silo
+/// that has been up, not of code still at its first JIT tier. Then rounds alternate a block of push changes with a block
+/// of polling changes on the same seeded schedule of 200–600 ms gaps, so a noisy minute on the shared machine hits both;
+/// every push sample starts after a quiet gap, as real traffic does.
 /// </remarks>
 internal static class Reaction
 {
     /// <summary>The lazy backend's polling period.</summary>
     public static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Untimed loops (push) and snapshot reads (polling) before the first round.</summary>
-    public const int WarmupCalls = 200;
+    /// <summary>Untimed loops (push) and polls with an action (polling) per warm-up batch.</summary>
+    public const int WarmupBatch = 100;
 
     /// <summary>What the comparison measured.</summary>
     /// <param name="Push">Every push sample.</param>
@@ -38,6 +38,7 @@ internal static class Reaction
     /// <param name="PushActions">Function runs they caused.</param>
     /// <param name="WakeupsPerPush">Voluntary context switches per push sample, per thread kind, above the same schedule idle.</param>
     /// <param name="WakeupsPerIdleGap">Voluntary context switches per gap of that schedule with no traffic at all.</param>
+    /// <param name="WarmupBatches">Warm-up batches run before the JIT settled (or the budget ran out).</param>
     public sealed record Figures(
         LatencySamples Push,
         LatencySamples Polling,
@@ -48,10 +49,14 @@ internal static class Reaction
         long PushObservations,
         long PushActions,
         Dictionary<string, double> WakeupsPerPush,
-        Dictionary<string, double> WakeupsPerIdleGap);
+        Dictionary<string, double> WakeupsPerIdleGap,
+        int WarmupBatches);
 
-    /// <summary>Runs <paramref name="rounds"/> rounds of <paramref name="changesPerRound"/> changes through each path.</summary>
-    public static async Task<Figures> MeasureAsync(IClusterClient client, int changesPerRound, int rounds)
+    /// <summary>
+    /// Runs <paramref name="rounds"/> rounds of <paramref name="changesPerRound"/> changes through each path, after at most
+    /// <paramref name="warmupBudget"/> of warm-up.
+    /// </summary>
+    public static async Task<Figures> MeasureAsync(IClusterClient client, int changesPerRound, int rounds, TimeSpan warmupBudget)
     {
         var random = new Random(55);
         var gaps = Enumerable.Range(0, changesPerRound).Select(_ => TimeSpan.FromMilliseconds(random.Next(200, 600))).ToArray();
@@ -60,25 +65,23 @@ internal static class Reaction
         await pushGoals.DefineAsync(BenchDefinitions.Loop);
         var pushId = pushGoals.Ids[0];
         var pushGoal = pushGoals.Goal(pushId);
-        for (var i = 0; i < WarmupCalls; i++)
-        {
-            await pushGoals.LoopOnceAsync(pushId);
-        }
-
         var lazyGoals = new GoalSet(client, "lazy", 1);
         await lazyGoals.DefineAsync(BenchDefinitions.Passive);
         var lazyId = lazyGoals.Ids[0];
         var lazy = lazyGoals.Goal(lazyId);
         await Waits.Bounded(lazy.ObserveAsync([BenchDefinitions.Reading(0)]), "the lazy goal's first reading");
         var action = client.GetGrain<ILazyActionGrain>(0);
-        for (var i = 0; i < WarmupCalls; i++)
-        {
-            await Waits.Bounded(lazy.GetSnapshotAsync(), "a warm-up read of the lazy goal");
-            var key = $"{lazyId}/warm-{i}";
-            var run = BenchSignals.ExpectRun(key, trackOutcome: false);
-            await action.ActAsync(new FunctionCall { Function = BenchActFunction.Name, GoalId = lazyId, IdempotencyKey = key, DecisionSeq = -1 });
-            await Waits.Run(run, key);
-        }
+        var warmups = await WarmAsync(
+            warmupBudget,
+            () => pushGoals.LoopOnceAsync(pushId),
+            async i =>
+            {
+                await Waits.Bounded(lazy.GetSnapshotAsync(), "a warm-up read of the lazy goal");
+                var key = $"{lazyId}/warm-{i}";
+                var run = BenchSignals.ExpectRun(key, trackOutcome: false);
+                await action.ActAsync(new FunctionCall { Function = BenchActFunction.Name, GoalId = lazyId, IdempotencyKey = key, DecisionSeq = -1 });
+                await Waits.Run(run, key);
+            });
 
         // Wake-ups of the process over the schedule with no traffic: what a push sample adds is measured against this.
         var idleBefore = ThreadWakeups.Snapshot();
@@ -146,7 +149,40 @@ internal static class Reaction
             pushObservations,
             pushActions,
             pushWakeups.ToDictionary(kv => kv.Key, kv => Percentiles.Round(kv.Value, 2), StringComparer.Ordinal),
-            idlePerGap);
+            idlePerGap,
+            warmups);
+    }
+
+    /// <summary>
+    /// Runs both paths in untimed batches until the JIT has settled: the tiered JIT only starts counting calls once no
+    /// new method has been compiled for 100 ms, so a burst of warm-up alone leaves the path at its first tier, and the
+    /// first quiet samples (one call every few hundred ms) would measure unoptimised code (they did: the first round's
+    /// push median was twice the third's). Stops once a batch and the pause after it compile fewer than 5 methods.
+    /// Returns the batches run.
+    /// </summary>
+    private static async Task<int> WarmAsync(TimeSpan warmupBudget, Func<Task> pushLoop, Func<int, Task> pollAndAct)
+    {
+        var budget = Stopwatch.StartNew();
+        var batches = 0;
+        var call = 0;
+        while (budget.Elapsed < warmupBudget)
+        {
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            for (var i = 0; i < WarmupBatch; i++)
+            {
+                await pushLoop();
+                await pollAndAct(call++);
+            }
+
+            batches++;
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            if (System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < 5)
+            {
+                break;
+            }
+        }
+
+        return batches;
     }
 
     /// <summary>
