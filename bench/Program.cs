@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--idle-settle-s N] [--idle-window-s N] [--idle-silo-only]";
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
@@ -52,6 +52,17 @@ if (Option("--active-goals") is { } a)
 if (Option("--idle-settle-s") is { } settle)
 {
     plan = plan with { IdleSettle = TimeSpan.FromSeconds(double.Parse(settle, CultureInfo.InvariantCulture)) };
+}
+
+if (Option("--throughput-window-s") is { } throughputWindow)
+{
+    // Longer windows for profiling the loop (attach dotnet-trace inside one); fewer rounds keep the run short.
+    plan = plan with { ThroughputWindow = TimeSpan.FromSeconds(double.Parse(throughputWindow, CultureInfo.InvariantCulture)) };
+}
+
+if (Option("--throughput-rounds") is { } rounds)
+{
+    plan = plan with { ThroughputRounds = int.Parse(rounds, CultureInfo.InvariantCulture) };
 }
 
 if (Option("--idle-window-s") is { } window)
@@ -172,6 +183,9 @@ await using (var cluster = await BenchCluster.StartAsync(
         var cpuPerCall = new List<double>();
         var durableRounds = new List<double>();
         var cpuPerDurableCall = new List<double>();
+        var bytesPerLoop = new List<double>();
+        var bytesPerCall = new List<double>();
+        var bytesPerDurableCall = new List<double>();
         for (var round = 0; round < plan.ThroughputRounds; round++)
         {
             var calls = await Throughput.MeasureBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
@@ -181,7 +195,8 @@ await using (var cluster = await BenchCluster.StartAsync(
                 var durable = await Throughput.MeasureDurableBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
                 durableRounds.Add(durable.PerSecond);
                 cpuPerDurableCall.Add(durable.CpuMsPerCall);
-                Step($"durable baseline round {round + 1}: {durable.PerSecond:N0} calls/s ({durable.CpuMsPerCall:0.000} CPU ms each)");
+                bytesPerDurableCall.Add(durable.BytesPerCall);
+                Step($"durable baseline round {round + 1}: {durable.PerSecond:N0} calls/s ({durable.CpuMsPerCall:0.000} CPU ms, {durable.BytesPerCall:N0} B allocated each)");
             }
 
             baselineRounds.Add(calls.PerSecond);
@@ -192,8 +207,10 @@ await using (var cluster = await BenchCluster.StartAsync(
             writeMs.Add(loops.WriteMs);
             cpuPerLoop.Add(loops.CpuMsPerLoop);
             cpuPerCall.Add(calls.CpuMsPerCall);
-            Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms each), " +
-                $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
+            bytesPerLoop.Add(loops.BytesPerLoop);
+            bytesPerCall.Add(calls.BytesPerCall);
+            Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms, {calls.BytesPerCall:N0} B each), " +
+                $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms, {loops.BytesPerLoop:N0} B each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
                 $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each; {loops.HistoryWritesPerLoop:0.00} history writes per loop)");
         }
 
@@ -208,11 +225,14 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["cpuMsPerLoop"] = Percentiles.Round(cpuPerLoop.Average(), 4);
         results.Details["cpuMsPerBaselineCall"] = Percentiles.Round(cpuPerCall.Average(), 4);
         results.Details["cpuCostRatio"] = Percentiles.Round(cpuPerCall.Average() / cpuPerLoop.Average());
+        results.Details["allocatedBytesPerLoop"] = Math.Round(bytesPerLoop.Average());
+        results.Details["allocatedBytesPerBaselineCall"] = Math.Round(bytesPerCall.Average());
         if (durableRounds.Count > 0)
         {
             results.Details["durableBaselineCallsPerSecond"] = Percentiles.Round(durableRounds.Average(), 1);
             results.Details["durableBaselineCallsPerSecondRounds"] = durableRounds;
             results.Details["cpuMsPerDurableBaselineCall"] = Percentiles.Round(cpuPerDurableCall.Average(), 4);
+            results.Details["allocatedBytesPerDurableBaselineCall"] = Math.Round(bytesPerDurableCall.Average());
             results.Details["throughputRatioVsDurableBaseline"] = Percentiles.Round(loopRounds.Average() / durableRounds.Average());
         }
     }

@@ -71,7 +71,7 @@ internal sealed class BenchCluster : IAsyncDisposable
                 foreach (var name in new[] { StorageNames.Goals, StorageNames.PubSub })
                 {
                     silo.Services.AddGrainStorage(name, (services, _) =>
-                        new HeapGrainStorage(new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+                        new HeapGrainStorage(new BinaryGrainStorageSerializer(services.GetRequiredService<Serializer>())));
                 }
             }
             else if (sqlitePath is null)
@@ -79,9 +79,9 @@ internal sealed class BenchCluster : IAsyncDisposable
                 // The product's embedded storage serialises state with Orleans's binary serializer (SqliteStorageExtensions);
                 // the memory storage here does the same, so a write costs what the product's serialisation costs, minus the disk.
                 silo.AddMemoryGrainStorage(StorageNames.Goals, o => o.Configure<Serializer>((options, serializer) =>
-                    options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+                    options.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer)));
                 silo.AddMemoryGrainStorage(StorageNames.PubSub, o => o.Configure<Serializer>((options, serializer) =>
-                    options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+                    options.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer)));
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Mdl.Storage;
 using Orleans.Storage;
 
 namespace Mdl.Bench.Storage;
@@ -36,7 +37,7 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = (stateName, grainId);
-        var next = new Stored(serializer.Serialize(grainState.State).ToArray(), NextETag());
+        var next = new Stored(StateBytes.Of(serializer.Serialize(grainState.State)), NextETag());
         var current = Current(key, grainState.ETag);
         if (current is null ? !_states.TryAdd(key, next) : !_states.TryUpdate(key, next, current))
         {

@@ -54,9 +54,9 @@ public sealed record FunctionCallSample(
 [Alias("mdl.IFunctionStatsGrain")]
 public interface IFunctionStatsGrain : IGrainWithStringKey
 {
-    /// <summary>Adds a finished call.</summary>
-    [Alias("Record"), OneWay]
-    Task RecordAsync(FunctionCallSample sample);
+    /// <summary>Adds finished calls (one silo's, batched).</summary>
+    [Alias("RecordMany"), OneWay]
+    Task RecordManyAsync(FunctionCallSample[] samples);
 
     /// <summary>Returns the statistics.</summary>
     [Alias("Get")]

@@ -19,8 +19,8 @@ internal sealed partial class FunctionGrantFilter(
     /// <inheritdoc />
     public Task Invoke(IIncomingGrainCallContext context)
     {
-        // Every call into the silo passes here (each observation, each function call): calls that go ahead are handed on
-        // without an async frame of their own.
+        // Every grain call of the silo passes here: calls that carry no function call go straight through, without an
+        // async frame of their own.
         if (context.Grain is IFunctionGrain && context.Request.GetArgumentCount() == 1 && context.Request.GetArgument(0) is FunctionCall call
             && Refusal(context.SourceId, call) is { } reason)
         {

@@ -14,17 +14,17 @@ namespace Mdl.Functions;
 public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, Entry> _pipelines = new(StringComparer.Ordinal);
+    private readonly CallDeadlines _deadlines = new(time);
 
     /// <summary>
     /// Calls <paramref name="call"/> for <paramref name="descriptor"/> through its pipeline, within <paramref name="timeout"/>
-    /// for all attempts together. Continuations stay on the caller's scheduler (a grain's), so grain calls made by
+    /// for all attempts together (cancelled up to <see cref="CallDeadlines.Slot"/> after it). Continuations stay on the caller's scheduler (a grain's), so grain calls made by
     /// <paramref name="call"/> keep their activation context.
     /// </summary>
     public async Task<FunctionResult> ExecuteAsync(FunctionDescriptor descriptor, TimeSpan timeout, Func<CancellationToken, Task<FunctionResult>> call)
     {
         var entry = _pipelines.GetOrAdd(descriptor.Name, _ => Build(descriptor));
-        using var deadline = new CancellationTokenSource(timeout, time);
-        var context = ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: true, deadline.Token);
+        var context = ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: true, _deadlines.After(timeout));
         try
         {
             return await entry.Pipeline.ExecuteAsync(

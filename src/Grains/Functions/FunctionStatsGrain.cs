@@ -7,18 +7,22 @@ internal sealed class FunctionStatsGrain : Grain, IFunctionStatsGrain
     private FunctionStats _stats = new();
 
     /// <inheritdoc />
-    public Task RecordAsync(FunctionCallSample sample)
+    public Task RecordManyAsync(FunctionCallSample[] samples)
     {
-        _latency.Add(sample.DurationMs);
-        var failed = sample.Status != Decisions.OutcomeStatus.Succeeded;
-        _stats = _stats with
+        foreach (var sample in samples)
         {
-            Calls = _stats.Calls + 1,
-            Failures = _stats.Failures + (failed ? 1 : 0),
-            Timeouts = _stats.Timeouts + (sample.Status == Decisions.OutcomeStatus.TimedOut ? 1 : 0),
-            Spend = _stats.Spend + sample.Cost,
-            LastCallAt = sample.At,
-        };
+            _latency.Add(sample.DurationMs);
+            var failed = sample.Status != Decisions.OutcomeStatus.Succeeded;
+            _stats = _stats with
+            {
+                Calls = _stats.Calls + 1,
+                Failures = _stats.Failures + (failed ? 1 : 0),
+                Timeouts = _stats.Timeouts + (sample.Status == Decisions.OutcomeStatus.TimedOut ? 1 : 0),
+                Spend = _stats.Spend + sample.Cost,
+                LastCallAt = _stats.LastCallAt is { } last && last > sample.At ? last : sample.At,
+            };
+        }
+
         return Task.CompletedTask;
     }
 

@@ -10,7 +10,21 @@ namespace Mdl.Goals;
 public sealed class DecisionHistoryState
 {
     /// <summary>The newest decisions, oldest first.</summary>
-    [Id(0)] public List<DecisionRecord> Decisions { get; set; } = [];
+    [Id(1)] public DecisionLog Decisions { get; set; } = [];
+
+    /// <summary>The history as states written before <see cref="Decisions"/> was a <see cref="DecisionLog"/> stored it; read, never written.</summary>
+    [Id(0)]
+    public List<DecisionRecord>? LegacyDecisions
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 } && Decisions.Count == 0)
+            {
+                Decisions = new DecisionLog(value);
+            }
+        }
+    }
 }
 
 /// <summary>Merging decision records by sequence number, shared by the history and the views over it.</summary>

@@ -21,7 +21,7 @@ public sealed class GoalEngine
     private static readonly JsonWriterOptions ArgumentsWriterOptions = new() { Encoder = MdlJson.Options.Encoder, MaxDepth = MdlJson.Options.MaxDepth };
 
     private readonly GoalEngineOptions _options;
-    private readonly HashSet<string> _recentIds;
+    private readonly HashSet<ulong> _recentIds;
 
     /// <summary>
     /// Wraps <paramref name="state"/> and <paramref name="history"/> (as loaded from storage) for goal <paramref name="goalId"/>.
@@ -32,7 +32,7 @@ public sealed class GoalEngine
         State = state;
         History = history ?? new DecisionHistoryState();
         _options = options;
-        _recentIds = new HashSet<string>(state.RecentObservationIds, StringComparer.Ordinal);
+        _recentIds = [.. state.RecentObservations];
     }
 
     /// <summary>The goal's id.</summary>
@@ -101,10 +101,15 @@ public sealed class GoalEngine
         State.UpdatedAt = now;
     }
 
-    /// <summary>Observe and Orient: dedupe, then apply the metric mappings. Returns what became of the observation.</summary>
-    public ObserveResult Observe(Observation observation, DateTimeOffset now)
+    /// <summary>
+    /// Observe and Orient: dedupe, then apply the metric mappings. Returns what became of the observation. An outcome the
+    /// goal feeds back itself (<see cref="CompleteAction"/>) is made once per action, so it skips the dedupe window
+    /// (<paramref name="deduplicate"/> false) rather than push out the ids of observations that can arrive twice.
+    /// </summary>
+    public ObserveResult Observe(Observation observation, DateTimeOffset now, bool deduplicate = true)
     {
-        if (_recentIds.Contains(observation.Id))
+        var fingerprint = ObservationFingerprint.Of(observation.Id);
+        if (deduplicate && _recentIds.Contains(fingerprint))
         {
             State.DuplicatesIgnored++;
             return ObserveResult.Duplicate;
@@ -123,7 +128,11 @@ public sealed class GoalEngine
         }
 
         State.ObservationsProcessed++;
-        Remember(observation.Id);
+        if (deduplicate)
+        {
+            Remember(fingerprint);
+        }
+
         if (touched.Count == 0)
         {
             // Nothing derives from it, so replaying it would change nothing that matters: it needs no write of its
@@ -367,15 +376,33 @@ public sealed class GoalEngine
             return null;
         }
 
+        // Runs after every write, so plain loops rather than a query.
         var definition = State.Definition!;
+        DateTimeOffset? next = null;
+        foreach (var mapping in definition.Metrics)
+        {
+            next = Earliest(next, MetricAggregation.NextExpiry(mapping, State.Metrics.GetValueOrDefault(mapping.Name), now), now);
+        }
+
+        if (definition.Budget?.PerDay is not null)
+        {
+            next = Earliest(next, MetricAggregation.NextExpiry(SpendMapping, State.Spend, now), now);
+        }
+
         var horizon = EffectHorizon();
-        var times = definition.Metrics
-            .Select(m => MetricAggregation.NextExpiry(m, State.Metrics.GetValueOrDefault(m.Name), now))
-            .Append(definition.Budget?.PerDay is null ? null : MetricAggregation.NextExpiry(SpendMapping, State.Spend, now))
-            .Concat(State.Actions.Where(a => !a.InFlight && a.ExpectedEffects.Count > 0).Select(a => (DateTimeOffset?)(a.CompletedAt!.Value + horizon)))
-            .Where(t => t > now);
-        return times.Min();
+        foreach (var action in State.Actions)
+        {
+            if (!action.InFlight && action.ExpectedEffects.Count > 0)
+            {
+                next = Earliest(next, action.CompletedAt!.Value + horizon, now);
+            }
+        }
+
+        return next;
     }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? current, DateTimeOffset? candidate, DateTimeOffset now) =>
+        candidate is { } at && at > now && (current is null || at < current) ? at : current;
 
     /// <summary>The goal as the API shows it.</summary>
     public GoalSnapshot Snapshot(DateTimeOffset now)
@@ -424,10 +451,18 @@ public sealed class GoalEngine
     }
 
     /// <summary>Each mapped metric's value now (null = unknown).</summary>
-    public Dictionary<string, double?> Current(DateTimeOffset now) =>
-        (State.Definition?.Metrics ?? []).ToDictionary(
-            m => m.Name,
-            m => MetricAggregation.Read(m, State.Metrics.GetValueOrDefault(m.Name), now));
+    public Dictionary<string, double?> Current(DateTimeOffset now)
+    {
+        // Read several times per loop (orient, decide, effects), so a plain loop into a dictionary of the right size.
+        var mappings = State.Definition?.Metrics ?? [];
+        var values = new Dictionary<string, double?>(mappings.Length, StringComparer.Ordinal);
+        foreach (var mapping in mappings)
+        {
+            values[mapping.Name] = MetricAggregation.Read(mapping, State.Metrics.GetValueOrDefault(mapping.Name), now);
+        }
+
+        return values;
+    }
 
     /// <summary>Each metric's value once the expected effects of pending actions land.</summary>
     public Dictionary<string, double?> Projected(DateTimeOffset now)
@@ -464,7 +499,13 @@ public sealed class GoalEngine
     /// </summary>
     private void RealizeEffects(List<string> touched, DateTimeOffset now)
     {
-        var current = Current(now);
+        if (!State.Actions.Exists(a => !a.InFlight))
+        {
+            // Nothing has completed, so no effect can be realised: the common case while an action is in flight.
+            return;
+        }
+
+        Dictionary<string, double?>? current = null;
         foreach (var metric in touched)
         {
             var realized = State.Actions
@@ -475,6 +516,8 @@ public sealed class GoalEngine
             {
                 continue;
             }
+
+            current ??= Current(now);
 
             var expectedTotal = realized.Sum(a => a.ExpectedEffects[metric]);
             if (current.GetValueOrDefault(metric) is { } observedNow && realized[0].Baselines.TryGetValue(metric, out var baseline) && expectedTotal != 0)
@@ -507,19 +550,19 @@ public sealed class GoalEngine
         State.EffectCorrections[key] = (1 - rate) * correction + rate * Math.Clamp(ratio, 0, 2);
     }
 
-    private void Remember(string id)
+    private void Remember(ulong fingerprint)
     {
-        _recentIds.Add(id);
-        State.RecentObservationIds.Add(id);
-        var excess = State.RecentObservationIds.Count - _options.DedupeWindow;
+        _recentIds.Add(fingerprint);
+        State.RecentObservations.Add(fingerprint);
+        var excess = State.RecentObservations.Count - _options.DedupeWindow;
         if (excess > 0)
         {
-            foreach (var old in State.RecentObservationIds.Take(excess))
+            foreach (var old in State.RecentObservations.Take(excess))
             {
                 _recentIds.Remove(old);
             }
 
-            State.RecentObservationIds.RemoveRange(0, excess);
+            State.RecentObservations.RemoveRange(0, excess);
         }
     }
 

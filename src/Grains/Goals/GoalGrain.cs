@@ -38,6 +38,7 @@ internal sealed class GoalGrain(
     FunctionCatalog functions,
     FunctionGrains functionGrains,
     FunctionStatsBook stats,
+    FunctionStatsShipper statsShipper,
     FunctionResilience resilience,
     DecisionPolicies policies,
     IOptions<GoalEngineOptions> options,
@@ -365,14 +366,14 @@ internal sealed class GoalGrain(
             ?.SetTag(MdlTelemetry.Tags.GoalId, GoalId)
             .SetTag(MdlTelemetry.Tags.ObservationKind, observation.Kind);
 
-    /// <summary>Observe (dedupe) and the metric half of Orient, timed as the observe stage.</summary>
-    private ObserveResult Observe(Observation observation)
+    /// <summary>Observe (dedupe, unless <paramref name="deduplicate"/> is false) and the metric half of Orient, timed as the observe stage.</summary>
+    private ObserveResult Observe(Observation observation, bool deduplicate = true)
     {
         var started = Stopwatch.GetTimestamp();
         ObserveResult result;
         using (var span = MdlTelemetry.Source.StartActivity("mdl.observe"))
         {
-            result = _engine.Observe(observation, time.GetUtcNow());
+            result = _engine.Observe(observation, time.GetUtcNow(), deduplicate);
             span?.SetTag(MdlTelemetry.Tags.Result, Describe(result));
         }
 
@@ -415,6 +416,11 @@ internal sealed class GoalGrain(
         }
 
         decided.Add(decision);
+        if (_audit is null)
+        {
+            return;
+        }
+
         Audit(AuditKinds.Decision, new
         {
             decision.Seq,
@@ -432,8 +438,12 @@ internal sealed class GoalGrain(
     private void StartAction(ActionStart start)
     {
         var call = start.Request.Call;
-        // Queued ahead of the call (an outcome that comes back at once must not overtake it); the caller flushes.
-        Audit(AuditKinds.Call, new { seq = call.DecisionSeq, call.Function, call.IdempotencyKey, call.Grants });
+        if (_audit is not null)
+        {
+            // Queued ahead of the call (an outcome that comes back at once must not overtake it); the caller flushes.
+            Audit(AuditKinds.Call, new { seq = call.DecisionSeq, call.Function, call.IdempotencyKey, call.Grants });
+        }
+
         _ = RunActionAsync(start);
     }
 
@@ -506,7 +516,7 @@ internal sealed class GoalGrain(
         var cost = functions.Find(request.Call.Function)?.Cost ?? 0;
         var sample = new FunctionCallSample(outcome.Status, outcome.DurationMs, cost, outcome.CompletedAt);
         stats.Record(request.Call.Function, sample);
-        _ = functionGrains.Stats(request.Call.Function).RecordAsync(sample);
+        statsShipper.Add(request.Call.Function, sample);
 
         if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow()) is not var (decision, result))
         {
@@ -514,7 +524,10 @@ internal sealed class GoalGrain(
         }
 
         _changes++;
-        Audit(AuditKinds.Outcome, new { seq = request.Seq, request.Call.Function, outcome.Status, outcome.DurationMs, outcome.Error, outcome.Output });
+        if (_audit is not null)
+        {
+            Audit(AuditKinds.Outcome, new { seq = request.Seq, request.Call.Function, outcome.Status, outcome.DurationMs, outcome.Error, outcome.Output });
+        }
 
         // The outcome is an observation like any other: straight back into Observe, no polling.
         var actions = new List<ActionStart>();
@@ -523,7 +536,8 @@ internal sealed class GoalGrain(
         {
             if (_engine.IsActive)
             {
-                Observe(result);
+                // Made once per action (a repeated outcome was refused above), so it needs no place in the dedupe window.
+                Observe(result, deduplicate: false);
                 await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
             }
 

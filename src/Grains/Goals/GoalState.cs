@@ -23,28 +23,45 @@ public sealed class GoalState
     /// <summary>Metric name → aggregation state.</summary>
     [Id(3)] public Dictionary<string, MetricState> Metrics { get; set; } = [];
 
-    /// <summary>Ids of the most recent observations, oldest first: the dedupe window. Stored as <see cref="RecentObservationIdsUtf8"/>.</summary>
+    /// <summary>
+    /// Fingerprints of the most recent observations' ids (<see cref="ObservationFingerprint"/>), oldest first: the
+    /// dedupe window. Stored as <see cref="RecentObservationFingerprints"/>.
+    /// </summary>
     [field: NonSerialized]
-    public List<string> RecentObservationIds { get; set; } = [];
+    public List<ulong> RecentObservations { get; set; } = [];
 
-    /// <summary>The dedupe window as stored: one block of bytes rather than a string per id (<see cref="ObservationIdCodec"/>).</summary>
-    [Id(15)]
-    public byte[] RecentObservationIdsUtf8
+    /// <summary>The dedupe window as stored: one block of 8 bytes per fingerprint.</summary>
+    [Id(17)]
+    public byte[] RecentObservationFingerprints
     {
-        get => ObservationIdCodec.Encode(RecentObservationIds);
-        set => RecentObservationIds = ObservationIdCodec.Decode(value);
+        get => ObservationFingerprint.Encode(RecentObservations);
+        set => RecentObservations = ObservationFingerprint.Decode(value);
     }
 
-    /// <summary>The dedupe window as states written before <see cref="RecentObservationIdsUtf8"/> stored it; read, never written.</summary>
+    /// <summary>The dedupe window as states stored it as one block of UTF-8 ids; read, never written.</summary>
+    [Id(15)]
+    public byte[]? LegacyRecentObservationIdsUtf8
+    {
+        get => null;
+        set
+        {
+            if (value is { Length: > 0 } && RecentObservations.Count == 0)
+            {
+                RecentObservations = ObservationIdCodec.Decode(value).ConvertAll(ObservationFingerprint.Of);
+            }
+        }
+    }
+
+    /// <summary>The dedupe window as states stored it as separate strings; read, never written.</summary>
     [Id(4)]
     public List<string>? LegacyRecentObservationIds
     {
         get => null;
         set
         {
-            if (value is { Count: > 0 } && RecentObservationIds.Count == 0)
+            if (value is { Count: > 0 } && RecentObservations.Count == 0)
             {
-                RecentObservationIds = value;
+                RecentObservations = value.ConvertAll(ObservationFingerprint.Of);
             }
         }
     }
@@ -53,7 +70,21 @@ public sealed class GoalState
     /// Decisions not yet in the goal's <see cref="DecisionHistoryState"/>, oldest first: a decision is written here, ahead
     /// of its call, and moves to the history with a later, lazy write. Also decisions whose outcome arrived after that.
     /// </summary>
-    [Id(5)] public List<DecisionRecord> Decisions { get; set; } = [];
+    [Id(16)] public DecisionLog Decisions { get; set; } = [];
+
+    /// <summary>Decisions as states written before <see cref="Decisions"/> was a <see cref="DecisionLog"/> stored them; read, never written.</summary>
+    [Id(5)]
+    public List<DecisionRecord>? LegacyDecisions
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 } && Decisions.Count == 0)
+            {
+                Decisions = new DecisionLog(value);
+            }
+        }
+    }
 
     /// <summary>Decisions ever recorded; the next decision's sequence number is this + 1.</summary>
     [Id(6)] public long DecisionsMade { get; set; }

@@ -4,9 +4,8 @@ using System.Text;
 namespace Mdl.Goals;
 
 /// <summary>
-/// The dedupe window's stored form: one byte array of length-prefixed UTF-8 ids. Written with every change of a goal,
-/// 512 ids as separate strings cost the serializer a string codec and a reference-tracking lookup each — a fifth of a
-/// loop's CPU; one array is copied as a block.
+/// The dedupe window's stored form before it held fingerprints (<see cref="ObservationFingerprint"/>): one byte array of
+/// length-prefixed UTF-8 ids. Goal states written then are still read through it.
 /// </summary>
 public static class ObservationIdCodec
 {

@@ -21,6 +21,7 @@ public static class MdlGrainsServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<FunctionStatsBook>();
+        services.TryAddSingleton<FunctionStatsShipper>();
         services.AddOptions<FunctionResilienceOptions>();
         services.TryAddSingleton<FunctionResilience>();
         services.TryAddSingleton<FunctionCatalog>();

@@ -161,7 +161,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         // Snapshot the state now, synchronously, before the first await. The grain's turn can continue (or another
         // interleaved turn run) while this write is in flight, and it mutates the very object it handed us; what is
         // persisted, and what the new ETag vouches for, must be the state as it was when the write was asked for.
-        var payload = _serializer.Serialize(grainState.State).ToArray();
+        var payload = StateBytes.Of(_serializer.Serialize(grainState.State));
         var expectedETag = grainState.ETag;
         var key = grainId.ToString();
         var newETag = NewETag();

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Mdl.Storage;
 using Npgsql;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
@@ -129,7 +130,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         // Serialise now, before the first await: the grain may change its state while this write waits for a commit,
         // and what is stored (and what the new ETag vouches for) must be the state as it was when the write was asked for.
         var write = new PendingWrite(
-            stateName, grainId.ToString(), _serializer.Serialize(grainState.State).ToArray(), grainState.ETag, Guid.NewGuid().ToString("N"));
+            stateName, grainId.ToString(), StateBytes.Of(_serializer.Serialize(grainState.State)), grainState.ETag, Guid.NewGuid().ToString("N"));
         if (!_writes.Writer.TryWrite(write))
         {
             throw new InvalidOperationException($"grain storage '{_name}' is stopped; the state of {grainId} was not written");

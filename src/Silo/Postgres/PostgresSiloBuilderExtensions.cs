@@ -52,7 +52,7 @@ public static class PostgresSiloBuilderExtensions
             name,
             connectionString,
             options.GroupCommit,
-            new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()),
+            new BinaryGrainStorageSerializer(services.GetRequiredService<Serializer>()),
             services.GetRequiredService<IActivatorProvider>(),
             services.GetRequiredService<ILogger<GroupCommitGrainStorage>>()));
         silo.AddAdoNetGrainStorage(StorageNames.PubSub, o => ConfigureStorage(o, connectionString));

@@ -85,14 +85,14 @@ public sealed class GoalEngineTests
         engine.Observe(Reading(2, id: "b"), T0);
         engine.Observe(Reading(3, id: "c"), T0);
 
-        Assert.Equal(new[] { "b", "c" }, engine.State.RecentObservationIds);
+        Assert.Equal(new[] { ObservationFingerprint.Of("b"), ObservationFingerprint.Of("c") }, engine.State.RecentObservations);
         Assert.Equal(ObserveResult.Duplicate, engine.Observe(Reading(9, id: "c"), T0));
         Assert.Equal(ObserveResult.Relevant, engine.Observe(Reading(4, id: "a"), T0));
         Assert.Equal(4, Score(engine.Current(T0)));
 
         // Remembering "a" again pushed "b" out.
         Assert.Equal(ObserveResult.Relevant, engine.Observe(Reading(5, id: "b"), T0));
-        Assert.InRange(engine.State.RecentObservationIds.Count, 1, 2);
+        Assert.InRange(engine.State.RecentObservations.Count, 1, 2);
     }
 
     [Fact]

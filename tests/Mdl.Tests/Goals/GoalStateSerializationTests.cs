@@ -1,10 +1,12 @@
+using System.Text.Json;
+using Mdl.Decisions;
 using Mdl.Goals;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 
 namespace Mdl.Tests.Goals;
 
-/// <summary>What a goal writes on every change survives Orleans's serializer, including states written before the dedupe window became one block.</summary>
+/// <summary>What a goal writes on every change survives Orleans's serializer, including states written in the older forms of the dedupe window and the decisions.</summary>
 public sealed class GoalStateSerializationTests
 {
     private static readonly Serializer Serializer = new ServiceCollection()
@@ -17,11 +19,12 @@ public sealed class GoalStateSerializationTests
     [Fact]
     public void The_dedupe_window_round_trips_in_order()
     {
-        var state = new GoalState { RecentObservationIds = ["a", "", "ünïcode/1", new string('x', 300)] };
+        var state = new GoalState { RecentObservations = [.. new[] { "a", "", "ünïcode/1", new string('x', 300) }.Select(ObservationFingerprint.Of)] };
 
         var copy = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(state));
 
-        Assert.Equal(state.RecentObservationIds, copy!.RecentObservationIds);
+        Assert.Equal(state.RecentObservations, copy!.RecentObservations);
+        Assert.Equal(4, copy.RecentObservations.Distinct().Count());
     }
 
     [Fact]
@@ -31,13 +34,71 @@ public sealed class GoalStateSerializationTests
 
         var loaded = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(old));
 
-        Assert.Equal(["o1", "o2"], loaded!.RecentObservationIds);
+        Assert.Equal([ObservationFingerprint.Of("o1"), ObservationFingerprint.Of("o2")], loaded!.RecentObservations);
+    }
+
+    [Fact]
+    public void A_state_with_the_dedupe_window_as_one_block_of_ids_still_loads_it()
+    {
+        var old = new LegacyUtf8GoalState { RecentObservationIdsUtf8 = ObservationIdCodec.Encode(["o1", "ünïcode/2"]) };
+
+        var loaded = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(old));
+
+        Assert.Equal([ObservationFingerprint.Of("o1"), ObservationFingerprint.Of("ünïcode/2")], loaded!.RecentObservations);
+    }
+
+    [Fact]
+    public void Decisions_round_trip_in_the_state_and_the_history_and_are_encoded_once_per_record()
+    {
+        var first = new DecisionRecord { Seq = 1, GoalId = "g", Chosen = "f", Reason = "gap", Utility = 0.5, Arguments = JsonDocument.Parse("""{"a":[1,2]}""").RootElement.Clone() };
+        var second = new DecisionRecord { Seq = 2, GoalId = "g", Reason = "no gap", Gaps = new() { ["m"] = 1.5 } };
+        var state = new GoalState { Decisions = [first, second] };
+        var history = new DecisionHistoryState { Decisions = [first] };
+
+        var copy = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(state))!;
+        var historyCopy = Serializer.Deserialize<DecisionHistoryState>(Serializer.SerializeToArray(history))!;
+
+        Assert.Equal(2, copy.Decisions.Count);
+        Assert.Equal((1L, "g", "f", "gap", 0.5), (copy.Decisions[0].Seq, copy.Decisions[0].GoalId, copy.Decisions[0].Chosen, copy.Decisions[0].Reason, copy.Decisions[0].Utility));
+        Assert.Equal("""{"a":[1,2]}""", copy.Decisions[0].Arguments!.Value.GetRawText());
+        Assert.Equal(second.Gaps, copy.Decisions[1].Gaps);
+        Assert.Equal(1, historyCopy.Decisions.Single().Seq);
+
+        // The same records written again give the same bytes; a record that changed (gained its outcome) is re-encoded.
+        Assert.Equal(Serializer.SerializeToArray(state), Serializer.SerializeToArray(state));
+        state.Decisions[1] = second with { Outcome = new ActionOutcome { Status = OutcomeStatus.Succeeded } };
+        var changed = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(state))!;
+        Assert.Equal(OutcomeStatus.Succeeded, changed.Decisions[1].Outcome!.Status);
+    }
+
+    [Fact]
+    public void A_state_with_decisions_as_a_plain_list_still_loads_them()
+    {
+        var old = new LegacyDecisionsGoalState { Decisions = [new DecisionRecord { Seq = 7, GoalId = "g" }] };
+
+        var loaded = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(old));
+
+        Assert.Equal(7, loaded!.Decisions.Single().Seq);
     }
 }
 
-/// <summary>The field the dedupe window was stored in before (id 4, a list of strings).</summary>
+/// <summary>The field the dedupe window was first stored in (id 4, a list of strings).</summary>
 [GenerateSerializer, Alias("mdl.GoalState.legacy-test")]
 public sealed class LegacyGoalState
 {
     [Id(4)] public List<string> RecentObservationIds { get; set; } = [];
+}
+
+/// <summary>The field the dedupe window was stored in next (id 15, one block of UTF-8 ids).</summary>
+[GenerateSerializer, Alias("mdl.GoalState.legacy-utf8-test")]
+public sealed class LegacyUtf8GoalState
+{
+    [Id(15)] public byte[] RecentObservationIdsUtf8 { get; set; } = [];
+}
+
+/// <summary>The field decisions were stored in before the decision log (id 5, a list of records).</summary>
+[GenerateSerializer, Alias("mdl.GoalState.legacy-decisions-test")]
+public sealed class LegacyDecisionsGoalState
+{
+    [Id(5)] public List<DecisionRecord> Decisions { get; set; } = [];
 }

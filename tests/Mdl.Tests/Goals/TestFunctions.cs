@@ -67,6 +67,13 @@ public sealed class DrainFunction() : LoggedTestFunction("test.drain", "queue.de
     protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
 }
 
+/// <summary><c>test.counted</c>: drains like <c>test.drain</c>; only the statistics test calls it, so its call count is that test's alone.</summary>
+public sealed class CountedFunction() : LoggedTestFunction("test.counted", "queue.depth", -5, SideEffectClass.Idempotent, 0.1, "queue")
+{
+    /// <inheritdoc />
+    protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
+}
+
 /// <summary><c>test.boost</c>: raises <c>score</c> by 0.1 per call.</summary>
 public sealed class BoostFunction() : LoggedTestFunction("test.boost", "score", 0.1, SideEffectClass.Idempotent, 0.01, "boost")
 {

@@ -56,6 +56,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                     .AddInMemoryAuditLog()
                     .AddMdlFunction<DrainFunction>()
                     .AddMdlFunction<BoostFunction>()
+                    .AddMdlFunction<CountedFunction>()
                     .AddMdlFunction<BrokenFunction>()
                     .AddMdlFunction<FlakyFunction>()
                     .AddMdlFunction<WobblyFunction>()

@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using Mdl.Decisions;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Serialization.Buffers;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Codecs;
+using Orleans.Serialization.WireProtocol;
+
+namespace Mdl.Goals;
+
+/// <summary>
+/// Decision records kept in a goal's stored state, oldest first. Stored as one block of each record's own serialised
+/// bytes (<see cref="DecisionLogCodec"/>). A decision waits in the goal's state across many writes, and the history is
+/// rewritten whole; serialising every record field by field on every write was the largest part of a loop's CPU (the
+/// serializer tracks each object and string it writes). Records are immutable, so a record's bytes are made once and
+/// reused while that same record stays in the log.
+/// </summary>
+public sealed class DecisionLog : List<DecisionRecord>
+{
+    // Bytes of the records the last write held, by reference: a record is encoded once however often it is written.
+    private List<(DecisionRecord Record, byte[] Bytes)> _encoded = [];
+
+    /// <summary>An empty log.</summary>
+    public DecisionLog()
+    {
+    }
+
+    /// <summary>A log holding <paramref name="records"/>, in order.</summary>
+    public DecisionLog(IEnumerable<DecisionRecord> records)
+        : base(records)
+    {
+    }
+
+    /// <summary>Each record's serialised bytes, in order, reusing those of records encoded before.</summary>
+    internal byte[][] Encode(Func<DecisionRecord, byte[]> serialize)
+    {
+        var encoded = new List<(DecisionRecord Record, byte[] Bytes)>(Count);
+        var parts = new byte[Count][];
+        for (var i = 0; i < Count; i++)
+        {
+            var record = this[i];
+            var bytes = Find(record, i) ?? serialize(record);
+            encoded.Add((record, bytes));
+            parts[i] = bytes;
+        }
+
+        _encoded = encoded;
+        return parts;
+    }
+
+    /// <summary>Reads the stored form: per record, its length (4 bytes, little-endian) and its serialised bytes.</summary>
+    internal static DecisionLog Decode(byte[] block, Func<ReadOnlyMemory<byte>, DecisionRecord> deserialize)
+    {
+        var log = new DecisionLog();
+        var at = 0;
+        while (at < block.Length)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(block.AsSpan(at));
+            log.Add(deserialize(block.AsMemory(at + sizeof(int), length)));
+            at += sizeof(int) + length;
+        }
+
+        return log;
+    }
+
+    /// <summary>What the last encode knew of <paramref name="record"/>: usually at the same index, or close to it.</summary>
+    private byte[]? Find(DecisionRecord record, int index)
+    {
+        var encoded = _encoded;
+        for (var offset = 0; offset < encoded.Count; offset++)
+        {
+            // Records leave from the front (archived) and join at the back, so search outward from the same index.
+            var j = (index + offset) % encoded.Count;
+            if (ReferenceEquals(encoded[j].Record, record))
+            {
+                return encoded[j].Bytes;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>
+/// Orleans's codec and copier for <see cref="DecisionLog"/>: one length-prefixed block holding each record's bytes, made
+/// by the serializer's own <see cref="DecisionRecord"/> codec.
+/// </summary>
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<DecisionLog>, IDeepCopier<DecisionLog>
+{
+    // Resolved on first use: the record serializer depends on the codec registry this codec is part of.
+    private Serializer<DecisionRecord>? _records;
+
+    private Serializer<DecisionRecord> Records => _records ??= services.GetRequiredService<Serializer<DecisionRecord>>();
+
+    /// <inheritdoc />
+    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] DecisionLog value)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        if (ReferenceCodec.TryWriteReferenceField(ref writer, fieldIdDelta, expectedType, value))
+        {
+            return;
+        }
+
+        // One length-prefixed block: per record, its length and its bytes, written straight into the writer.
+        var parts = value!.Encode(Records.SerializeToArray);
+        var size = 0;
+        foreach (var part in parts)
+        {
+            size += sizeof(int) + part.Length;
+        }
+
+        writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(DecisionLog), WireType.LengthPrefixed);
+        writer.WriteVarUInt32((uint)size);
+        Span<byte> length = stackalloc byte[sizeof(int)];
+        foreach (var part in parts)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
+            writer.Write(length);
+            writer.Write(part);
+        }
+    }
+
+    /// <inheritdoc />
+    public DecisionLog? ReadValue<TInput>(ref Reader<TInput> reader, Field field)
+    {
+        if (field.WireType == WireType.Reference)
+        {
+            return ReferenceCodec.ReadReference<DecisionLog, TInput>(ref reader, field);
+        }
+
+        field.EnsureWireType(WireType.LengthPrefixed);
+        var block = reader.ReadBytes(reader.ReadVarUInt32());
+        var records = Records;
+        var log = DecisionLog.Decode(block, bytes => records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty"));
+        ReferenceCodec.RecordObject(reader.Session, log);
+        return log;
+    }
+
+    /// <inheritdoc />
+    public DecisionLog? DeepCopy(DecisionLog? input, CopyContext context) => input is null ? null : new(input); // the records are immutable
+}
