@@ -39,8 +39,14 @@ internal sealed record BenchPlan
     /// <summary>Whether each throughput round also measures the durable baseline (a state write in the first hop).</summary>
     public bool DurableBaseline { get; init; } = true;
 
-    /// <summary>Changes the lazy backend and the push loop each react to.</summary>
-    public int ReactionChanges { get; init; } = 30;
+    /// <summary>Changes the lazy backend and the push loop each react to in one round.</summary>
+    public int ReactionChanges { get; init; } = 20;
+
+    /// <summary>Rounds of push then polling changes, alternated so drift on a shared machine hits both.</summary>
+    public int ReactionRounds { get; init; } = 3;
+
+    /// <summary>The most the reaction figure's warm-up may take (it stops earlier once the JIT has settled).</summary>
+    public TimeSpan ReactionWarmupBudget { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Goals with the user #55 definition activated for the memory figure.</summary>
     public int MemoryGoals { get; init; } = 100_000;
@@ -67,6 +73,8 @@ internal sealed record BenchPlan
         ThroughputRounds = 1,
         DurableBaseline = false,
         ReactionChanges = 6,
+        ReactionRounds = 1,
+        ReactionWarmupBudget = TimeSpan.FromSeconds(3),
         MemoryGoals = 500,
         MemoryBudget = TimeSpan.FromSeconds(8),
         SamplingBudget = TimeSpan.FromSeconds(5),

@@ -245,19 +245,34 @@ await using (var cluster = await BenchCluster.StartAsync(
 
     if (Runs("reaction"))
     {
-        var reaction = await Reaction.MeasureAsync(client, plan.ReactionChanges);
+        var reaction = await Reaction.MeasureAsync(client, plan.ReactionChanges, plan.ReactionRounds, plan.ReactionWarmupBudget);
         results.PollingReactionMs = reaction.Polling.P(0.50);
         results.PushReactionMs = reaction.Push.P(0.50);
         results.PollingRequestsWasted = reaction.WastedPolls;
-        results.Details["reactionChanges"] = plan.ReactionChanges;
+        results.Details["reactionChanges"] = plan.ReactionChanges * plan.ReactionRounds;
+        results.Details["reactionRounds"] = plan.ReactionRounds;
+        results.Details["reactionWarmupBatches"] = reaction.WarmupBatches;
+        results.Details["reactionWarmupBatchSize"] = Reaction.WarmupBatch;
         results.Details["pollingPolls"] = reaction.Polls;
+        results.Details["pollingReactionP25Ms"] = reaction.Polling.P(0.25);
+        results.Details["pollingReactionP75Ms"] = reaction.Polling.P(0.75);
         results.Details["pollingReactionMeanMs"] = reaction.Polling.Mean;
         results.Details["pollingReactionMaxMs"] = reaction.Polling.Max;
+        results.Details["pushReactionP25Ms"] = reaction.Push.P(0.25);
+        results.Details["pushReactionP75Ms"] = reaction.Push.P(0.75);
+        results.Details["pushReactionP90Ms"] = reaction.Push.P(0.90);
         results.Details["pushReactionMeanMs"] = reaction.Push.Mean;
         results.Details["pushReactionMaxMs"] = reaction.Push.Max;
         results.Details["pushRequestsWasted"] = reaction.PushObservations - reaction.PushActions;
         results.Details["pollingOverPushReaction"] = Percentiles.Round(reaction.Polling.P(0.5) / reaction.Push.P(0.5), 1);
-        Step($"reaction: polling {results.PollingReactionMs} ms ({reaction.WastedPolls} of {reaction.Polls} polls wasted), push {results.PushReactionMs} ms");
+        results.Details["pollingOverPushReactionCi95"] = reaction.RatioCi95;
+        results.Details["pollingOverPushReactionRounds"] = reaction.RoundRatios;
+        results.Details["pushWakeupsPerReaction"] = reaction.WakeupsPerPush;
+        results.Details["reactionIdleWakeupsPerGap"] = reaction.WakeupsPerIdleGap;
+        Step($"reaction: polling {results.PollingReactionMs} ms ({reaction.WastedPolls} of {reaction.Polls} polls wasted), push {results.PushReactionMs} ms "
+            + $"(p25–p75 {reaction.Push.P(0.25)}–{reaction.Push.P(0.75)}); ratio {results.Details["pollingOverPushReaction"]}, 95 % CI {reaction.RatioCi95[0]}–{reaction.RatioCi95[1]}, "
+            + $"rounds {string.Join(" / ", reaction.RoundRatios)}; {reaction.WarmupBatches} warm-up batches; push wake-ups per reaction above idle: "
+            + string.Join(", ", reaction.WakeupsPerPush.Where(kv => Math.Abs(kv.Value) >= 0.1).Select(kv => $"{kv.Key} {kv.Value}")));
     }
 
     if (Runs("memory"))

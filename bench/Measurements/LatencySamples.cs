@@ -10,6 +10,9 @@ internal sealed class LatencySamples
     /// <summary>How many samples were taken.</summary>
     public int Count => _samples.Count;
 
+    /// <summary>Every sample, in the order taken.</summary>
+    public IReadOnlyList<double> All => _samples;
+
     /// <summary>Adds one sample.</summary>
     public void Add(double milliseconds) => _samples.Add(milliseconds);
 

@@ -23,8 +23,9 @@ public sealed class JsonElementSurrogateConverter : IConverter<JsonElement, Json
             return default;
         }
 
-        using var document = JsonDocument.Parse(surrogate.Utf8);
-        return document.RootElement.Clone();
+        // One parse into a document the element owns, rather than a pooled document then a clone of it: every observation
+        // a goal receives, and every state it reads, passes here.
+        return JsonElement.Parse(surrogate.Utf8);
     }
 
     /// <inheritdoc />

@@ -28,7 +28,7 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
         try
         {
             return await entry.Pipeline.ExecuteAsync(
-                static async (ctx, state) => await state.call(ctx.CancellationToken).WaitAsync(ctx.CancellationToken),
+                static (ctx, state) => new ValueTask<FunctionResult>(state.call(ctx.CancellationToken).WaitAsync(ctx.CancellationToken)),
                 context,
                 (call, 0));
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Mdl.Decisions;
 using Mdl.Functions;
@@ -15,6 +16,9 @@ public sealed class GoalEngine
 {
     private const string SpendWindow = "P1D";
     private static readonly MetricMapping SpendMapping = new() { Name = "spend", From = "spend", Field = "cost", Aggregate = Aggregates.Sum, Window = SpendWindow };
+
+    // The product's JSON conventions (MdlJson) as they apply to a document written by hand: its escaping and depth.
+    private static readonly JsonWriterOptions ArgumentsWriterOptions = new() { Encoder = MdlJson.Options.Encoder, MaxDepth = MdlJson.Options.MaxDepth };
 
     private readonly GoalEngineOptions _options;
     private readonly HashSet<ulong> _recentIds;
@@ -608,15 +612,46 @@ public sealed class GoalEngine
         return index >= 0 ? History.Decisions[index] : null;
     }
 
-    private JsonElement BuildArguments(long seq, DecisionContext context, Observation trigger) =>
-        JsonSerializer.SerializeToElement(
-            new ActionArguments(
-                GoalId,
-                seq,
-                State.Definition!.Context,
-                context.Projected.Where(m => m.Value is not null).ToDictionary(m => m.Key, m => m.Value!.Value),
-                new TriggerData(trigger.Id, trigger.Kind, trigger.Data)),
-            MdlJson.Options);
+    /// <summary>
+    /// The call's arguments: <c>{ goalId, decisionSeq, context?, metrics, trigger: { id, kind, data } }</c>. Written
+    /// directly rather than through the serializer's object and dictionary converters: this runs for every decision that
+    /// acts, on the path from the observation to the write that lets the function be called.
+    /// </summary>
+    private JsonElement BuildArguments(long seq, DecisionContext context, Observation trigger)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, ArgumentsWriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("goalId", GoalId);
+            writer.WriteNumber("decisionSeq", seq);
+            if (State.Definition!.Context is { } goalContext)
+            {
+                writer.WritePropertyName("context");
+                goalContext.WriteTo(writer);
+            }
+
+            writer.WriteStartObject("metrics");
+            foreach (var (metric, value) in context.Projected)
+            {
+                if (value is { } known)
+                {
+                    writer.WriteNumber(metric, known);
+                }
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartObject("trigger");
+            writer.WriteString("id", trigger.Id);
+            writer.WriteString("kind", trigger.Kind);
+            writer.WritePropertyName("data");
+            trigger.Data.WriteTo(writer);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return JsonElement.Parse(buffer.WrittenSpan);
+    }
 
     private ActionRequest ToRequest(PendingAction action, bool reissued = false) => new(
         action.Seq,
@@ -643,10 +678,6 @@ public sealed class GoalEngine
             .ToArray();
 
     private static string CorrectionKey(string function, string metric) => $"{function}|{metric}";
-
-    private sealed record ActionArguments(string GoalId, long DecisionSeq, JsonElement? Context, Dictionary<string, double> Metrics, TriggerData Trigger);
-
-    private sealed record TriggerData(string Id, string Kind, JsonElement Data);
 
     private sealed record ActionResultData(string Function, long DecisionSeq, string Status, double DurationMs, JsonElement? Output, string? Error);
 }

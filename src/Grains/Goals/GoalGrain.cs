@@ -67,7 +67,7 @@ internal sealed class GoalGrain(
     private Task _reminderChange = Task.CompletedTask;
     private int _reminderChanges;
     private readonly IAuditLog? _audit = services.GetService<IAuditLog>();
-    private readonly List<AuditRecord> _auditQueue = [];
+    private readonly List<QueuedAudit> _auditQueue = [];
     private Task _auditAppend = Task.CompletedTask;
 
     // Decisions the last completed state write covered: only these may move to the history, so the history never
@@ -99,6 +99,7 @@ internal sealed class GoalGrain(
                 StartAction(new ActionStart(request, Stopwatch.GetTimestamp(), default));
             }
 
+            FlushAudit();
             ScheduleWakeUp();
         }
     }
@@ -290,11 +291,14 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
-        FlushAudit();
+
+        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
         }
+
+        FlushAudit();
 
         return new ObserveReceipt(accepted, duplicates);
     }
@@ -365,11 +369,14 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
-        FlushAudit();
+
+        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
         }
+
+        FlushAudit();
     }
 
     private Activity? StartLoop(Observation observation) =>
@@ -451,8 +458,8 @@ internal sealed class GoalGrain(
         var call = start.Request.Call;
         if (_audit is not null)
         {
+            // Queued ahead of the call (an outcome that comes back at once must not overtake it); the caller flushes.
             Audit(AuditKinds.Call, new { seq = call.DecisionSeq, call.Function, call.IdempotencyKey, call.Grants });
-            FlushAudit();
         }
 
         _ = RunActionAsync(start);
@@ -542,7 +549,6 @@ internal sealed class GoalGrain(
             Audit(AuditKinds.Outcome, new { seq = request.Seq, request.Call.Function, outcome.Status, outcome.DurationMs, outcome.Error, outcome.Output });
         }
 
-
         // The outcome is an observation like any other: straight back into Observe, no polling.
         var actions = new List<ActionStart>();
         var decided = new List<DecisionRecord> { decision };
@@ -569,11 +575,14 @@ internal sealed class GoalGrain(
         }
 
         Notify(decided);
-        FlushAudit();
+
+        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
         }
+
+        FlushAudit();
     }
 
     private static string Describe(ObserveResult result) => result switch
@@ -583,7 +592,10 @@ internal sealed class GoalGrain(
         _ => "relevant",
     };
 
-    /// <summary>Queues an audit entry (sensitive fields masked); <see cref="FlushAudit"/> appends it once the state is written.</summary>
+    /// <summary>
+    /// Queues an audit entry; <see cref="FlushAudit"/> serialises it (sensitive fields masked) and appends it once the state
+    /// is written. Serialising at the flush keeps the JSON work off the path from an observation to its function call.
+    /// </summary>
     private void Audit(string kind, object payload)
     {
         if (_audit is null)
@@ -591,14 +603,7 @@ internal sealed class GoalGrain(
             return;
         }
 
-        var data = JsonSerializer.SerializeToElement(payload, MdlJson.Options);
-        if (state.State.Definition?.Sensitive is { Length: > 0 } sensitive)
-        {
-            // Observation data appears as trigger.data (in arguments) and as an action's output: mask the paths there too.
-            data = SensitiveMask.Mask(data, sensitive.SelectMany(p => new[] { p, $"arguments.trigger.{p}", $"output.{p}", $"definition.context.{p}" }).ToArray());
-        }
-
-        _auditQueue.Add(new AuditRecord(GoalId, kind, time.GetUtcNow(), data));
+        _auditQueue.Add(new QueuedAudit(kind, time.GetUtcNow(), payload, state.State.Definition?.Sensitive));
     }
 
     /// <summary>Appends queued audit entries in order, behind earlier appends, off the acknowledgement's path.</summary>
@@ -609,7 +614,20 @@ internal sealed class GoalGrain(
             return;
         }
 
-        var records = _auditQueue.ToArray();
+        var records = new AuditRecord[_auditQueue.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var (kind, at, payload, sensitive) = _auditQueue[i];
+            var data = JsonSerializer.SerializeToElement(payload, MdlJson.Options);
+            if (sensitive is { Length: > 0 })
+            {
+                // Observation data appears as trigger.data (in arguments) and as an action's output: mask the paths there too.
+                data = SensitiveMask.Mask(data, sensitive.SelectMany(p => new[] { p, $"arguments.trigger.{p}", $"output.{p}", $"definition.context.{p}" }).ToArray());
+            }
+
+            records[i] = new AuditRecord(GoalId, kind, at, data);
+        }
+
         _auditQueue.Clear();
         _auditAppend = AppendAuditAfterAsync(_auditAppend, records);
     }
@@ -934,6 +952,9 @@ internal sealed class GoalGrain(
         AllowedFunctions = definition.AllowedFunctions ?? [],
     };
 }
+
+/// <summary>An audit entry waiting for its goal's write: its payload, and the sensitive paths in force when it was queued.</summary>
+internal readonly record struct QueuedAudit(string Kind, DateTimeOffset At, object Payload, string[]? Sensitive);
 
 /// <summary>An action to start: the call, when its triggering observation arrived, and the loop span it belongs to.</summary>
 internal readonly record struct ActionStart(ActionRequest Request, long ArrivedAt, ActivityContext Loop);

@@ -282,6 +282,42 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
+    public void CommitDecision_writes_the_arguments_exactly_as_the_product_serializer_would()
+    {
+        // Functions may compare or hash their arguments: the hand-written document must stay byte-for-byte what
+        // JsonSerializer with the product's options wrote before, escaping included.
+        var definition = Goal() with { Context = JsonDocument.Parse("""{"userId":"55","note":"a<b & \u00e9"}""").RootElement.Clone() };
+        var engine = Engine(definition);
+        var trigger = Reading(5, id: "evt-\"10\"");
+        engine.Observe(trigger, T0);
+
+        var (_, action) = Decide(engine, new FakeFunctionDirectory(Boost()), T0, trigger);
+
+        var expected = JsonSerializer.Serialize(
+            new
+            {
+                goalId = GoalId,
+                decisionSeq = 1L,
+                context = definition.Context,
+                metrics = new Dictionary<string, double> { ["score"] = 5 },
+                trigger = new { id = trigger.Id, kind = trigger.Kind, data = trigger.Data },
+            },
+            MdlJson.Options);
+        Assert.Equal(expected, action!.Call.Arguments.GetRawText());
+    }
+
+    [Fact]
+    public void CommitDecision_without_a_goal_context_leaves_it_out_of_the_arguments()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+
+        var (_, action) = Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+
+        Assert.False(action!.Call.Arguments.TryGetProperty("context", out _));
+    }
+
+    [Fact]
     public void CommitDecision_caps_the_call_timeout_at_the_goal_deadline()
     {
         var engine = Engine(Goal() with { DeadlineMs = 300 });
