@@ -15,13 +15,15 @@ namespace Mdl.Goals;
 /// Decision records kept in a goal's stored state, oldest first. Stored as one block of each record's own serialised
 /// bytes (<see cref="DecisionLogCodec"/>). A decision waits in the goal's state across many writes, and the history is
 /// rewritten whole; serialising every record field by field on every write was the largest part of a loop's CPU (the
-/// serializer tracks each object and string it writes). Records are immutable, so a record's bytes are made once and
-/// reused while that same record stays in the log.
+/// serializer tracks each object and string it writes). Records are immutable, so the bytes of a record written a
+/// second time are kept and reused while that same record stays in the log.
 /// </summary>
 public sealed class DecisionLog : List<DecisionRecord>
 {
-    // Bytes of the records the last write held, by reference: a record is encoded once however often it is written.
-    private List<(DecisionRecord Record, byte[] Bytes)> _encoded = [];
+    // The records the last write held, by reference, with their bytes once written twice: a record a busy goal writes
+    // again and again is encoded twice at most, while an idle goal, whose records are written once, keeps no copy of
+    // them in memory (a quarter of a user #55 goal's heap when every written record kept its bytes).
+    private List<(DecisionRecord Record, byte[]? Bytes)> _encoded = [];
 
     /// <summary>An empty log.</summary>
     public DecisionLog()
@@ -34,16 +36,28 @@ public sealed class DecisionLog : List<DecisionRecord>
     {
     }
 
-    /// <summary>Each record's serialised bytes, in order, reusing those of records encoded before.</summary>
+    /// <summary>
+    /// Removes the records <paramref name="match"/> selects, and what was kept of them for the next write: an idle goal
+    /// whose decisions moved to its history writes its state again only with its next change, and holds nothing of
+    /// them meanwhile.
+    /// </summary>
+    public new int RemoveAll(Predicate<DecisionRecord> match)
+    {
+        _encoded.RemoveAll(entry => match(entry.Record));
+        return base.RemoveAll(match);
+    }
+
+    /// <summary>Each record's serialised bytes, in order, reusing those kept for records written before.</summary>
     internal byte[][] Encode(Func<DecisionRecord, byte[]> serialize)
     {
-        var encoded = new List<(DecisionRecord Record, byte[] Bytes)>(Count);
+        var encoded = new List<(DecisionRecord Record, byte[]? Bytes)>(Count);
         var parts = new byte[Count][];
         for (var i = 0; i < Count; i++)
         {
             var record = this[i];
-            var bytes = Find(record, i) ?? serialize(record);
-            encoded.Add((record, bytes));
+            var (seen, known) = Find(record, i);
+            var bytes = known ?? serialize(record);
+            encoded.Add((record, seen ? bytes : null));
             parts[i] = bytes;
         }
 
@@ -67,7 +81,7 @@ public sealed class DecisionLog : List<DecisionRecord>
     }
 
     /// <summary>What the last encode knew of <paramref name="record"/>: usually at the same index, or close to it.</summary>
-    private byte[]? Find(DecisionRecord record, int index)
+    private (bool Seen, byte[]? Bytes) Find(DecisionRecord record, int index)
     {
         var encoded = _encoded;
         for (var offset = 0; offset < encoded.Count; offset++)
@@ -76,11 +90,11 @@ public sealed class DecisionLog : List<DecisionRecord>
             var j = (index + offset) % encoded.Count;
             if (ReferenceEquals(encoded[j].Record, record))
             {
-                return encoded[j].Bytes;
+                return (true, encoded[j].Bytes);
             }
         }
 
-        return null;
+        return (false, null);
     }
 }
 
