@@ -15,6 +15,7 @@ internal sealed partial class FunctionGrantFilter(
     FunctionCatalog catalog, IServiceProvider services, TimeProvider time, ILogger<FunctionGrantFilter> logger) : IIncomingGrainCallFilter
 {
     private static readonly GrainType GoalType = GrainType.Create(GoalGrain.GrainTypeName);
+    private static readonly GrainType WorkerType = GrainType.Create(FunctionWorkerGrain.GrainTypeName);
 
     /// <inheritdoc />
     public Task Invoke(IIncomingGrainCallContext context)
@@ -25,6 +26,15 @@ internal sealed partial class FunctionGrantFilter(
             && Refusal(context.SourceId, call) is { } reason)
         {
             return RefuseAsync(call, reason);
+        }
+
+        // The goal's record of an external call's result is written by the function worker that made the call, and by
+        // nothing else: a forged result would be applied as the call's outcome.
+        if (context.Grain is IGoalLedgerGrain && context.InterfaceMethod.DeclaringType == typeof(IGoalLedgerGrain)
+            && context.SourceId?.Type != WorkerType)
+        {
+            LogRefusedRecord(logger, context.TargetId.Key.ToString(), context.SourceId?.ToString() ?? "a client");
+            throw new FunctionCallRefusedException("results are recorded by function workers only");
         }
 
         return context.Invoke();
@@ -80,6 +90,9 @@ internal sealed partial class FunctionGrantFilter(
             LogAuditFailed(logger, exception, call.GoalId);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a result record for goal {GoalId} from {Caller}: results are recorded by function workers only")]
+    private static partial void LogRefusedRecord(ILogger logger, string goalId, string caller);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a call to {Function} for goal {GoalId}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string function, string goalId, string reason);

@@ -15,8 +15,12 @@ namespace Mdl.Functions;
 /// simply repeat.) A re-issued call is also looked up in the ledger grain that silos before this design kept per goal.
 /// </remarks>
 [StatelessWorker]
+[GrainType(GrainTypeName)]
 internal sealed class FunctionWorkerGrain(FunctionCatalog catalog) : Grain, IFunctionGrain
 {
+    /// <summary>The function worker's grain type name: goals accept recorded results only from grains of this type.</summary>
+    public const string GrainTypeName = "mdl.function";
+
     /// <inheritdoc />
     public async Task<FunctionResult> InvokeAsync(FunctionCall call)
     {

@@ -35,6 +35,18 @@ public sealed class GrantTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_result_record_from_anything_but_a_function_worker_is_refused()
+    {
+        var id = Definitions.NewGoalId("forged-result");
+        await fixture.Client.GetGrain<IGoalGrain>(id).PutDefinitionAsync(Definitions.Queue());
+
+        var refused = await Assert.ThrowsAsync<FunctionCallRefusedException>(
+            () => fixture.Client.GetGrain<IGoalLedgerGrain>(id).RecordResultAsync($"{id}/1", FunctionResult.Success(new { forged = true })));
+
+        Assert.Contains("function workers only", refused.Message);
+    }
+
+    [Fact]
     public async Task Explicit_grants_must_cover_every_allowed_function()
     {
         var id = Definitions.NewGoalId("grants");
