@@ -18,8 +18,8 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
 
     /// <summary>
     /// Calls <paramref name="call"/> for <paramref name="descriptor"/> through its pipeline, within <paramref name="timeout"/>
-    /// for all attempts together (cancelled up to <see cref="CallDeadlines.Slot"/> after it). Continuations stay on the caller's scheduler (a grain's), so grain calls made by
-    /// <paramref name="call"/> keep their activation context.
+    /// for all attempts together (cancelled up to <see cref="CallDeadlines.Slot"/> after it). Continuations stay on the
+    /// caller's scheduler (a grain's), so grain calls made by <paramref name="call"/> keep their activation context.
     /// </summary>
     public async Task<FunctionResult> ExecuteAsync(FunctionDescriptor descriptor, TimeSpan timeout, Func<CancellationToken, Task<FunctionResult>> call)
     {
