@@ -4,6 +4,7 @@ using Mdl.Bench.Functions;
 using Mdl.Bench.Goals;
 using Mdl.Bench.Reporting;
 using Mdl.Bench.Storage;
+using Mdl.Observations;
 
 namespace Mdl.Bench.Measurements;
 
@@ -75,7 +76,7 @@ internal static class Throughput
             figures.BytesPerUnit);
     }
 
-    private static async Task<FunctionRun> Loop(Task<FunctionRun> expected, Task<Mdl.Observations.ObserveReceipt> receipt)
+    private static async Task<FunctionRun> Loop(Task<FunctionRun> expected, Task<ObserveReceipt> receipt)
     {
         var ran = await expected;
         await receipt;

@@ -40,7 +40,7 @@ public sealed class GoalStateSerializationTests
     [Fact]
     public void A_state_with_the_dedupe_window_as_one_block_of_ids_still_loads_it()
     {
-        var old = new LegacyUtf8GoalState { RecentObservationIdsUtf8 = ObservationIdCodec.Encode(["o1", "ünïcode/2"]) };
+        var old = new LegacyUtf8GoalState { RecentObservationIdsUtf8 = LengthPrefixedUtf8("o1", "ünïcode/2") };
 
         var loaded = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(old));
 
@@ -48,7 +48,7 @@ public sealed class GoalStateSerializationTests
     }
 
     [Fact]
-    public void Decisions_round_trip_in_the_state_and_the_history_and_are_encoded_once_per_record()
+    public void Decisions_round_trip_in_the_state_and_the_history()
     {
         var first = new DecisionRecord { Seq = 1, GoalId = "g", Chosen = "f", Reason = "gap", Utility = 0.5, Arguments = JsonDocument.Parse("""{"a":[1,2]}""").RootElement.Clone() };
         var second = new DecisionRecord { Seq = 2, GoalId = "g", Reason = "no gap", Gaps = new() { ["m"] = 1.5 } };
@@ -64,12 +64,17 @@ public sealed class GoalStateSerializationTests
         Assert.Equal(second.Gaps, copy.Decisions[1].Gaps);
         Assert.Equal(1, historyCopy.Decisions.Single().Seq);
 
-        // The same records written again give the same bytes; a record that changed (gained its outcome) is re-encoded.
+        // The same records written again give the same bytes (the second time from the bytes kept); a record that
+        // changed (gained its outcome) is encoded anew.
         Assert.Equal(Serializer.SerializeToArray(state), Serializer.SerializeToArray(state));
         state.Decisions[1] = second with { Outcome = new ActionOutcome { Status = OutcomeStatus.Succeeded } };
         var changed = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(state))!;
         Assert.Equal(OutcomeStatus.Succeeded, changed.Decisions[1].Outcome!.Status);
     }
+
+    /// <summary>The window's earlier stored form, written here as the silo wrote it then: per id, its UTF-8 length and bytes.</summary>
+    private static byte[] LengthPrefixedUtf8(params string[] ids) =>
+        [.. ids.SelectMany(id => BitConverter.GetBytes(System.Text.Encoding.UTF8.GetByteCount(id)).Concat(System.Text.Encoding.UTF8.GetBytes(id)))];
 
     [Fact]
     public void A_state_with_decisions_as_a_plain_list_still_loads_them()
