@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using Orleans.Serialization.Session;
 using Orleans.Storage;
 
 namespace Mdl.Bench.Hosting;
@@ -71,17 +72,17 @@ internal sealed class BenchCluster : IAsyncDisposable
                 foreach (var name in new[] { StorageNames.Goals, StorageNames.PubSub })
                 {
                     silo.Services.AddGrainStorage(name, (services, _) =>
-                        new HeapGrainStorage(new BinaryGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+                        new HeapGrainStorage(BinaryGrainStorageSerializer.From(services)));
                 }
             }
             else if (sqlitePath is null)
             {
                 // The product's embedded storage serialises state with Orleans's binary serializer (SqliteStorageExtensions);
                 // the memory storage here does the same, so a write costs what the product's serialisation costs, minus the disk.
-                silo.AddMemoryGrainStorage(StorageNames.Goals, o => o.Configure<Serializer>((options, serializer) =>
-                    options.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer)));
-                silo.AddMemoryGrainStorage(StorageNames.PubSub, o => o.Configure<Serializer>((options, serializer) =>
-                    options.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer)));
+                silo.AddMemoryGrainStorage(StorageNames.Goals, o => o.Configure<Serializer, SerializerSessionPool>((options, serializer, sessions) =>
+                    options.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer, sessions)));
+                silo.AddMemoryGrainStorage(StorageNames.PubSub, o => o.Configure<Serializer, SerializerSessionPool>((options, serializer, sessions) =>
+                    options.GrainStorageSerializer = new BinaryGrainStorageSerializer(serializer, sessions)));
             }
             else
             {

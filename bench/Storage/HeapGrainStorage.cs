@@ -44,7 +44,12 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = (stateName, grainId);
-        var next = Stored.Copy(StateBytes.Of(serializer.Serialize(grainState.State)), NextETag());
+        Stored next;
+        using (var bytes = StateBuffer.Serialize(serializer, grainState.State))
+        {
+            next = Stored.Copy(bytes.Memory, NextETag());
+        }
+
         var current = Current(key, grainState.ETag, next);
         if (current is null ? !_states.TryAdd(key, next) : !_states.TryUpdate(key, next, current))
         {
@@ -105,10 +110,11 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
 
         public string ETag { get; } = etag;
 
-        public static Stored Copy(byte[] bytes, string etag)
+        public static Stored Copy(ReadOnlyMemory<byte> bytes, string etag)
         {
             var block = Marshal.AllocHGlobal(Math.Max(1, bytes.Length));
-            Marshal.Copy(bytes, 0, block, bytes.Length);
+            var source = MemoryMarshal.TryGetArray(bytes, out var segment) ? segment : new ArraySegment<byte>(bytes.ToArray());
+            Marshal.Copy(source.Array!, source.Offset, block, source.Count);
             return new Stored(block, bytes.Length, etag);
         }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using Mdl.Decisions;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
@@ -47,23 +48,32 @@ public sealed class DecisionLog : List<DecisionRecord>
         return base.RemoveAll(match);
     }
 
-    /// <summary>Each record's serialised bytes, in order, reusing those kept for records written before.</summary>
-    internal byte[][] Encode(Func<DecisionRecord, byte[]> serialize)
+    /// <summary>
+    /// Each record's serialised bytes, in order, reusing those kept for records written before. <paramref name="serialize"/>
+    /// is told whether the bytes will be kept: kept bytes must be an array of their own, while bytes used once may be
+    /// scratch memory that stays valid until the caller has written them.
+    /// </summary>
+    internal ReadOnlyMemory<byte>[] Encode(Func<DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)
     {
         var encoded = new List<(DecisionRecord Record, byte[]? Bytes)>(Count);
-        var parts = new byte[Count][];
+        var parts = new ReadOnlyMemory<byte>[Count];
         for (var i = 0; i < Count; i++)
         {
             var record = this[i];
             var (seen, known) = Find(record, i);
-            var bytes = known ?? serialize(record);
-            encoded.Add((record, seen ? bytes : null));
+            var bytes = known ?? serialize(record, seen);
+            encoded.Add((record, seen ? known ?? ArrayOf(bytes) : null));
             parts[i] = bytes;
         }
 
         _encoded = encoded;
         return parts;
     }
+
+    private static byte[] ArrayOf(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToArray();
 
     /// <summary>Reads the stored form: per record, its length (4 bytes, little-endian) and its serialised bytes.</summary>
     internal static DecisionLog Decode(byte[] block, Func<ReadOnlyMemory<byte>, DecisionRecord> deserialize)
@@ -120,22 +130,44 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
             return;
         }
 
-        // One length-prefixed block: per record, its length and its bytes, written straight into the writer.
-        var parts = value!.Encode(Records.SerializeToArray);
-        var size = 0;
-        foreach (var part in parts)
+        // One length-prefixed block: per record, its length and its bytes. Records written once are serialised into a
+        // scratch buffer of this thread's, not into arrays of their own: a loop writes its new decision twice (ahead of the
+        // call, then with the outcome) before its bytes are worth keeping.
+        var scratch = Scratch.Take();
+        try
         {
-            size += sizeof(int) + part.Length;
-        }
+            var records = Records;
+            var parts = value!.Encode((record, keep) =>
+            {
+                if (keep)
+                {
+                    return records.SerializeToArray(record);
+                }
 
-        writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(DecisionLog), WireType.LengthPrefixed);
-        writer.WriteVarUInt32((uint)size);
-        Span<byte> length = stackalloc byte[sizeof(int)];
-        foreach (var part in parts)
+                var start = scratch.WrittenCount;
+                records.Serialize(record, scratch);
+                return scratch.WrittenMemory[start..];
+            });
+
+            var size = 0;
+            foreach (var part in parts)
+            {
+                size += sizeof(int) + part.Length;
+            }
+
+            writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(DecisionLog), WireType.LengthPrefixed);
+            writer.WriteVarUInt32((uint)size);
+            Span<byte> length = stackalloc byte[sizeof(int)];
+            foreach (var part in parts)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
+                writer.Write(length);
+                writer.Write(part.Span);
+            }
+        }
+        finally
         {
-            BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
-            writer.Write(length);
-            writer.Write(part);
+            Scratch.Return(scratch);
         }
     }
 
@@ -157,4 +189,35 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
 
     /// <inheritdoc />
     public DecisionLog? DeepCopy(DecisionLog? input, CopyContext context) => input is null ? null : new(input); // the records are immutable
+}
+
+/// <summary>
+/// One reusable buffer per thread for bytes that are written once and dropped. Slices handed out stay valid until the
+/// buffer is taken again: growing copies into a new array and leaves the old one, with the bytes already written, alone.
+/// </summary>
+internal static class Scratch
+{
+    // Buffers that grew past this are dropped after use, so a rare huge state does not stay with the thread.
+    private const int MaxKeptCapacity = 64 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _buffer;
+
+    /// <summary>This thread's buffer, emptied; null while it is taken, so a nested taker gets a buffer of its own.</summary>
+    public static ArrayBufferWriter<byte> Take()
+    {
+        var buffer = _buffer ?? new ArrayBufferWriter<byte>(4096);
+        _buffer = null;
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    /// <summary>Gives <paramref name="buffer"/> back to this thread.</summary>
+    public static void Return(ArrayBufferWriter<byte> buffer)
+    {
+        if (buffer.Capacity <= MaxKeptCapacity)
+        {
+            _buffer = buffer;
+        }
+    }
 }

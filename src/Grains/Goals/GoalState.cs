@@ -26,18 +26,9 @@ public sealed class GoalState
 
     /// <summary>
     /// Fingerprints of the most recent observations' ids (<see cref="ObservationFingerprint"/>), oldest first: the
-    /// dedupe window. Stored as <see cref="RecentObservationFingerprints"/>.
+    /// dedupe window. Stored as one block of 8 bytes per fingerprint, the same bytes as the <c>byte[]</c> field it was.
     /// </summary>
-    [field: NonSerialized]
-    public List<ulong> RecentObservations { get; set; } = [];
-
-    /// <summary>The dedupe window as stored: one block of 8 bytes per fingerprint.</summary>
-    [Id(17)]
-    public byte[] RecentObservationFingerprints
-    {
-        get => ObservationFingerprint.Encode(RecentObservations);
-        set => RecentObservations = ObservationFingerprint.Decode(value);
-    }
+    [Id(17)] public ObservationWindow RecentObservations { get; set; } = [];
 
     /// <summary>The dedupe window as states stored it as one block of UTF-8 ids; read, never written.</summary>
     [Id(15)]
@@ -48,7 +39,7 @@ public sealed class GoalState
         {
             if (value is { Length: > 0 } && RecentObservations.Count == 0)
             {
-                RecentObservations = ObservationIdCodec.Decode(value).ConvertAll(ObservationFingerprint.Of);
+                RecentObservations = [.. ObservationIdCodec.Decode(value).ConvertAll(ObservationFingerprint.Of)];
             }
         }
     }
@@ -62,7 +53,7 @@ public sealed class GoalState
         {
             if (value is { Count: > 0 } && RecentObservations.Count == 0)
             {
-                RecentObservations = value.ConvertAll(ObservationFingerprint.Of);
+                RecentObservations = [.. value.ConvertAll(ObservationFingerprint.Of)];
             }
         }
     }

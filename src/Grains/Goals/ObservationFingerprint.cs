@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
@@ -13,28 +12,4 @@ public static class ObservationFingerprint
 {
     /// <summary>The fingerprint of <paramref name="id"/> (over its UTF-16 code units, little-endian on every supported platform).</summary>
     public static ulong Of(string id) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(id.AsSpan()));
-
-    /// <summary>The stored form of a window: each fingerprint as 8 little-endian bytes, oldest first.</summary>
-    public static byte[] Encode(List<ulong> fingerprints)
-    {
-        var bytes = new byte[fingerprints.Count * sizeof(ulong)];
-        for (var i = 0; i < fingerprints.Count; i++)
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i * sizeof(ulong)), fingerprints[i]);
-        }
-
-        return bytes;
-    }
-
-    /// <summary>Reads what <see cref="Encode"/> wrote.</summary>
-    public static List<ulong> Decode(byte[] bytes)
-    {
-        var fingerprints = new List<ulong>(bytes.Length / sizeof(ulong));
-        for (var at = 0; at + sizeof(ulong) <= bytes.Length; at += sizeof(ulong))
-        {
-            fingerprints.Add(BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(at)));
-        }
-
-        return fingerprints;
-    }
 }

@@ -1,20 +1,57 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
+using Orleans.Serialization.Buffers;
+using Orleans.Serialization.Session;
 using Orleans.Storage;
 
 namespace Mdl.Storage;
 
 /// <summary>
 /// Grain state as Orleans's binary serializer writes it — the same bytes as Orleans's own
-/// <see cref="OrleansGrainStorageSerializer"/> — but made in pooled buffers and copied once into an array of the exact
-/// size. Orleans's version grows an <c>ArrayBufferWriter</c> from 256 bytes, allocating and copying at every doubling, and
-/// the storages then copied the result again: for a goal written ahead of every action that was half of everything a
-/// loop allocated.
+/// <see cref="OrleansGrainStorageSerializer"/> — but made in pooled buffers. Orleans's version grows an
+/// <c>ArrayBufferWriter</c> from 256 bytes, allocating and copying at every doubling, and the storages then copied the
+/// result again: for a goal written ahead of every action that was half of everything a loop allocated.
+/// <see cref="SerializePooled"/> goes further and hands the storage a rented buffer, so a write allocates nothing of the
+/// state's size at all.
 /// </summary>
-public sealed class BinaryGrainStorageSerializer(Serializer serializer) : IGrainStorageSerializer
+public sealed class BinaryGrainStorageSerializer(Serializer serializer, SerializerSessionPool sessions) : IGrainStorageSerializer
 {
+    /// <summary>The serializer over the silo's (or client's) own Orleans serializer.</summary>
+    public static BinaryGrainStorageSerializer From(IServiceProvider services) =>
+        new(services.GetRequiredService<Serializer>(), services.GetRequiredService<SerializerSessionPool>());
+
     /// <inheritdoc />
     public BinaryData Serialize<T>(T? value) => new(serializer.SerializeToArray(value));
+
+    /// <summary>
+    /// <paramref name="value"/>'s bytes — the same as <see cref="Serialize{T}"/>'s — in an array rented from the shared
+    /// pool; the caller disposes the result once the storage has taken its copy.
+    /// </summary>
+    public StateBuffer SerializePooled<T>(T? value)
+    {
+        using var session = sessions.GetSession();
+        var writer = Writer.CreatePooled(session);
+        try
+        {
+            serializer.Serialize(value, ref writer);
+            var output = writer.Output;
+            var rented = ArrayPool<byte>.Shared.Rent(output.Length);
+            var at = 0;
+            foreach (var segment in output.MemorySegments)
+            {
+                segment.Span.CopyTo(rented.AsSpan(at));
+                at += segment.Length;
+            }
+
+            return new StateBuffer(rented, at, rented: true);
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+    }
 
     /// <inheritdoc />
     public T? Deserialize<T>(BinaryData input)
@@ -24,11 +61,62 @@ public sealed class BinaryGrainStorageSerializer(Serializer serializer) : IGrain
     }
 }
 
+/// <summary>
+/// One state's serialised bytes on their way to a database: in an array rented from <see cref="ArrayPool{T}.Shared"/>
+/// (from <see cref="BinaryGrainStorageSerializer.SerializePooled{T}"/>), or owned outright (any other serializer).
+/// Database drivers copy parameter bytes into their own buffers, so the array goes back to the pool once the write is
+/// done; disposing more than once returns it once.
+/// </summary>
+public sealed class StateBuffer : IDisposable
+{
+    private byte[]? _array;
+    private readonly bool _rented;
+
+    internal StateBuffer(byte[] array, int length, bool rented)
+    {
+        _array = array;
+        _rented = rented;
+        Length = length;
+    }
+
+    /// <summary>The number of bytes.</summary>
+    public int Length { get; }
+
+    /// <summary>The bytes; valid until disposed.</summary>
+    public ReadOnlyMemory<byte> Memory => (_array ?? throw new ObjectDisposedException(nameof(StateBuffer))).AsMemory(0, Length);
+
+    /// <summary>
+    /// <paramref name="value"/> serialised by <paramref name="serializer"/>: pooled when it is the product's binary
+    /// serializer, else the serializer's own output.
+    /// </summary>
+    public static StateBuffer Serialize<T>(IGrainStorageSerializer serializer, T? value)
+    {
+        ArgumentNullException.ThrowIfNull(serializer);
+        if (serializer is BinaryGrainStorageSerializer binary)
+        {
+            return binary.SerializePooled(value);
+        }
+
+        var bytes = StateBytes.Of(serializer.Serialize(value));
+        return new StateBuffer(bytes, bytes.Length, rented: false);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        var array = Interlocked.Exchange(ref _array, null);
+        if (array is not null && _rented)
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+    }
+}
+
 /// <summary>Bytes to store from a serializer's output.</summary>
 public static class StateBytes
 {
     /// <summary>
-    /// The array behind <paramref name="data"/> when it spans all of it (as <see cref="BinaryGrainStorageSerializer"/>'s
+    /// The array behind <paramref name="data"/> when it spans all of it (as <see cref="BinaryGrainStorageSerializer.Serialize{T}"/>'s
     /// output does), else a copy. Storages hand it to the database and keep no reference, so sharing it is safe.
     /// </summary>
     public static byte[] Of(BinaryData data)

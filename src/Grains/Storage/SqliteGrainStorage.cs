@@ -161,7 +161,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         // Snapshot the state now, synchronously, before the first await. The grain's turn can continue (or another
         // interleaved turn run) while this write is in flight, and it mutates the very object it handed us; what is
         // persisted, and what the new ETag vouches for, must be the state as it was when the write was asked for.
-        var payload = StateBytes.Of(_serializer.Serialize(grainState.State));
+        using var payload = StateBuffer.Serialize(_serializer, grainState.State);
         var expectedETag = grainState.ETag;
         var key = grainId.ToString();
         var newETag = NewETag();
@@ -256,7 +256,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         string stateName,
         string grainId,
         string? expectedETag,
-        byte[]? payload,
+        StateBuffer? payload,
         string? newETag,
         string? updatedAt)
     {
@@ -270,7 +270,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
 
             if (payload is not null)
             {
-                command.Parameters.Add("$payload", SqliteType.Blob).Value = payload;
+                command.Parameters.Add("$payload", SqliteType.Blob).Value = payload.Memory;
                 command.Parameters.AddWithValue("$new_etag", newETag);
                 command.Parameters.AddWithValue("$updated_at", updatedAt);
             }

@@ -41,7 +41,7 @@ public static class SqliteStorageExtensions
         // binary serializer is the one grain state already crosses the wire with.
         var serializer = options.GrainStorageSerializer
             ?? services.GetKeyedService<IGrainStorageSerializer>(name)
-            ?? new BinaryGrainStorageSerializer(services.GetRequiredService<Serializer>());
+            ?? BinaryGrainStorageSerializer.From(services);
 
         return new SqliteGrainStorage(
             name,

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Mdl.Storage;
 using Npgsql;
+using NpgsqlTypes;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 
@@ -129,8 +130,8 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
 
         // Serialise now, before the first await: the grain may change its state while this write waits for a commit,
         // and what is stored (and what the new ETag vouches for) must be the state as it was when the write was asked for.
-        var write = new PendingWrite(
-            stateName, grainId.ToString(), StateBytes.Of(_serializer.Serialize(grainState.State)), grainState.ETag, Guid.NewGuid().ToString("N"));
+        using var payload = StateBuffer.Serialize(_serializer, grainState.State);
+        var write = new PendingWrite(stateName, grainId.ToString(), payload, grainState.ETag, Guid.NewGuid().ToString("N"));
         if (!_writes.Writer.TryWrite(write))
         {
             throw new InvalidOperationException($"grain storage '{_name}' is stopped; the state of {grainId} was not written");
@@ -255,7 +256,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
             var statement = new NpgsqlBatchCommand(write.ExpectedETag is null ? InsertSql : UpdateSql);
             statement.Parameters.AddWithValue(write.StateName);
             statement.Parameters.AddWithValue(write.GrainId);
-            statement.Parameters.AddWithValue(write.Payload);
+            statement.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = write.Payload.Memory });
             statement.Parameters.AddWithValue(write.NewETag);
             if (write.ExpectedETag is { } expected)
             {
@@ -313,7 +314,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
     private partial void LogBatchFailed(Exception exception, string name, int count);
 
     /// <summary>A write waiting for a commit.</summary>
-    private sealed record PendingWrite(string StateName, string GrainId, byte[] Payload, string? ExpectedETag, string NewETag)
+    private sealed record PendingWrite(string StateName, string GrainId, StateBuffer Payload, string? ExpectedETag, string NewETag)
     {
         // Completed off the committer's loop: a grain continuing its turn must not run on (and stall) the committer.
         public TaskCompletionSource<bool> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -52,7 +52,7 @@ public static class PostgresSiloBuilderExtensions
             name,
             connectionString,
             options.GroupCommit,
-            new BinaryGrainStorageSerializer(services.GetRequiredService<Serializer>()),
+            BinaryGrainStorageSerializer.From(services),
             services.GetRequiredService<IActivatorProvider>(),
             services.GetRequiredService<ILogger<GroupCommitGrainStorage>>()));
         silo.AddAdoNetGrainStorage(StorageNames.PubSub, o => ConfigureStorage(o, connectionString));

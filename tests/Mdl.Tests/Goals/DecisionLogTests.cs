@@ -8,9 +8,12 @@ public sealed class DecisionLogTests
 {
     private int _serialized;
 
-    private byte[] Serialize(DecisionRecord record)
+    private int _kept;
+
+    private ReadOnlyMemory<byte> Serialize(DecisionRecord record, bool keep)
     {
         _serialized++;
+        _kept += keep ? 1 : 0;
         return BitConverter.GetBytes(record.Seq);
     }
 
@@ -22,12 +25,12 @@ public sealed class DecisionLogTests
 
         log.Encode(Serialize);
         log.Encode(Serialize);
-        Assert.Equal(2, _serialized);
+        Assert.Equal((2, 1), (_serialized, _kept));
 
         var parts = log.Encode(Serialize);
         log.Encode(Serialize);
-        Assert.Equal(2, _serialized);
-        Assert.Equal(BitConverter.GetBytes(1L), parts.Single());
+        Assert.Equal((2, 1), (_serialized, _kept));
+        Assert.Equal(BitConverter.GetBytes(1L), parts.Single().ToArray());
     }
 
     [Fact]

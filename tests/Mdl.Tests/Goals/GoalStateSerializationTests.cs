@@ -28,6 +28,19 @@ public sealed class GoalStateSerializationTests
     }
 
     [Fact]
+    public void A_state_with_the_dedupe_window_as_a_byte_array_field_still_loads_it_and_is_written_the_same()
+    {
+        var fingerprints = new[] { ObservationFingerprint.Of("o1"), ObservationFingerprint.Of("o2"), ulong.MaxValue };
+        var old = new LegacyArrayGoalState { RecentObservationFingerprints = [.. fingerprints.SelectMany(BitConverter.GetBytes)] };
+
+        var loaded = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(old));
+        var written = Serializer.Deserialize<LegacyArrayGoalState>(Serializer.SerializeToArray(new GoalState { RecentObservations = [.. fingerprints] }));
+
+        Assert.Equal(fingerprints, loaded!.RecentObservations);
+        Assert.Equal(old.RecentObservationFingerprints, written!.RecentObservationFingerprints);
+    }
+
+    [Fact]
     public void A_state_with_the_dedupe_window_as_separate_strings_still_loads_it()
     {
         var old = new LegacyGoalState { RecentObservationIds = ["o1", "o2"] };
@@ -99,6 +112,13 @@ public sealed class LegacyGoalState
 public sealed class LegacyUtf8GoalState
 {
     [Id(15)] public byte[] RecentObservationIdsUtf8 { get; set; } = [];
+}
+
+/// <summary>The dedupe window's field as it was declared before it had a type of its own (id 17, a byte array).</summary>
+[GenerateSerializer, Alias("mdl.GoalState.legacy-array-test")]
+public sealed class LegacyArrayGoalState
+{
+    [Id(17)] public byte[] RecentObservationFingerprints { get; set; } = [];
 }
 
 /// <summary>The field decisions were stored in before the decision log (id 5, a list of records).</summary>
