@@ -38,16 +38,24 @@ public sealed class ScoringPolicy : IDecisionPolicy
             }
         }
 
-        var evaluations = context.Candidates
-            .Select(candidate => Evaluate(candidate, context, weights))
-            .ToArray();
+        // Plain loops: this runs for every decision, on the path from the observation to the call.
+        var evaluations = new CandidateEvaluation[context.Candidates.Count];
+        CandidateEvaluation? best = null;
+        var scored = 0;
+        for (var i = 0; i < evaluations.Length; i++)
+        {
+            var evaluation = evaluations[i] = Evaluate(context.Candidates[i], context, weights);
+            if (evaluation.Utility is null)
+            {
+                continue;
+            }
 
-        var best = evaluations
-            .Where(e => e.Utility is not null)
-            .OrderByDescending(e => e.Utility)
-            .ThenBy(e => e.CostPenalty)
-            .ThenBy(e => e.Function, StringComparer.Ordinal)
-            .FirstOrDefault();
+            scored++;
+            if (best is null || IsBetter(evaluation, best))
+            {
+                best = evaluation;
+            }
+        }
 
         if (best is null)
         {
@@ -61,7 +69,6 @@ public sealed class ScoringPolicy : IDecisionPolicy
                 evaluations, null, null, $"no action: best utility {Format(best.Utility!.Value)} ({best.Function}) is not positive", gaps);
         }
 
-        var scored = evaluations.Count(e => e.Utility is not null);
         return new DecisionProposal(
             evaluations,
             best.Function,
@@ -70,38 +77,50 @@ public sealed class ScoringPolicy : IDecisionPolicy
             gaps);
     }
 
+    /// <summary>Higher utility first; then the lower cost penalty; then the function's name, so the choice is deterministic.</summary>
+    private static bool IsBetter(CandidateEvaluation candidate, CandidateEvaluation best)
+    {
+        var byUtility = candidate.Utility!.Value.CompareTo(best.Utility!.Value);
+        if (byUtility != 0)
+        {
+            return byUtility > 0;
+        }
+
+        var byCost = candidate.CostPenalty.CompareTo(best.CostPenalty);
+        return byCost != 0 ? byCost < 0 : string.CompareOrdinal(candidate.Function, best.Function) < 0;
+    }
+
     private static CandidateEvaluation Evaluate(CandidateFunction candidate, DecisionContext context, DecisionPolicyOptions weights)
     {
-        var evaluation = new CandidateEvaluation { Function = candidate.Name };
         if (candidate.Descriptor is not { } descriptor)
         {
-            return evaluation with { Excluded = "not offered by any silo" };
+            return Excluded(candidate, "not offered by any silo");
         }
 
         if (candidate.CircuitOpen)
         {
-            return evaluation with { Excluded = "circuit open" };
+            return Excluded(candidate, "circuit open");
         }
 
         var definition = context.Definition;
         if (definition.Budget?.PerDay is { } perDay && context.SpentLastDay + descriptor.Cost > perDay + 1e-12)
         {
-            return evaluation with
-            {
-                Excluded = $"over budget: spent {Format(context.SpentLastDay)} of {Format(perDay)} in the last day, a call costs {Format(descriptor.Cost)}",
-            };
+            return Excluded(
+                candidate,
+                $"over budget: spent {Format(context.SpentLastDay)} of {Format(perDay)} in the last day, a call costs {Format(descriptor.Cost)}");
         }
 
         var latencyMs = candidate.ObservedP95Ms ?? descriptor.ExpectedLatencyMs;
         if (definition.DeadlineMs is { } deadline && candidate.ObservedP95Ms is { } p95 && p95 > deadline)
         {
-            return evaluation with { Excluded = $"p95 latency {Format(p95)} ms exceeds the deadline of {deadline} ms" };
+            return Excluded(candidate, $"p95 latency {Format(p95)} ms exceeds the deadline of {deadline} ms");
         }
 
         double reduction = 0;
         var movesViolated = false;
         string? breaks = null;
-        var corrections = new List<double>();
+        double correctionSum = 0;
+        var corrections = 0;
         foreach (var objective in definition.Objectives)
         {
             if (!descriptor.Effects.TryGetValue(objective.Metric, out var declared) || declared == 0)
@@ -110,7 +129,8 @@ public sealed class ScoringPolicy : IDecisionPolicy
             }
 
             var correction = candidate.Corrections.GetValueOrDefault(objective.Metric, 1.0);
-            corrections.Add(correction);
+            correctionSum += correction;
+            corrections++;
             var before = context.Projected.GetValueOrDefault(objective.Metric);
             var after = before + declared * correction;
             var gapBefore = GapCalculator.Gap(objective, before);
@@ -128,21 +148,17 @@ public sealed class ScoringPolicy : IDecisionPolicy
             reduction += objective.Weight * (gapBefore - gapAfter);
         }
 
-        var correctionShown = corrections.Count == 0 ? 1.0 : corrections.Average();
-        if (breaks is not null)
+        var correctionShown = corrections == 0 ? 1.0 : correctionSum / corrections;
+        if (breaks is not null || !movesViolated)
         {
-            return evaluation with { Excluded = breaks, EffectCorrection = correctionShown };
-        }
-
-        if (!movesViolated)
-        {
-            return evaluation with { Excluded = "no declared effect moves a violated objective toward its target", EffectCorrection = correctionShown };
+            return Excluded(candidate, breaks ?? "no declared effect moves a violated objective toward its target", correctionShown);
         }
 
         var costPenalty = weights.CostWeight * descriptor.Cost;
         var latencyPenalty = weights.LatencyWeight * latencyMs / 1000.0;
-        return evaluation with
+        return new CandidateEvaluation
         {
+            Function = candidate.Name,
             GapReduction = reduction,
             CostPenalty = costPenalty,
             LatencyPenalty = latencyPenalty,
@@ -150,6 +166,9 @@ public sealed class ScoringPolicy : IDecisionPolicy
             EffectCorrection = correctionShown,
         };
     }
+
+    private static CandidateEvaluation Excluded(CandidateFunction candidate, string why, double effectCorrection = 1.0) =>
+        new() { Function = candidate.Name, Excluded = why, EffectCorrection = effectCorrection };
 
     private static string Format(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
 }

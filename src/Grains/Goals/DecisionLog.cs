@@ -190,34 +190,3 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
     /// <inheritdoc />
     public DecisionLog? DeepCopy(DecisionLog? input, CopyContext context) => input is null ? null : new(input); // the records are immutable
 }
-
-/// <summary>
-/// One reusable buffer per thread for bytes that are written once and dropped. Slices handed out stay valid until the
-/// buffer is taken again: growing copies into a new array and leaves the old one, with the bytes already written, alone.
-/// </summary>
-internal static class Scratch
-{
-    // Buffers that grew past this are dropped after use, so a rare huge state does not stay with the thread.
-    private const int MaxKeptCapacity = 64 * 1024;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? _buffer;
-
-    /// <summary>This thread's buffer, emptied; null while it is taken, so a nested taker gets a buffer of its own.</summary>
-    public static ArrayBufferWriter<byte> Take()
-    {
-        var buffer = _buffer ?? new ArrayBufferWriter<byte>(4096);
-        _buffer = null;
-        buffer.ResetWrittenCount();
-        return buffer;
-    }
-
-    /// <summary>Gives <paramref name="buffer"/> back to this thread.</summary>
-    public static void Return(ArrayBufferWriter<byte> buffer)
-    {
-        if (buffer.Capacity <= MaxKeptCapacity)
-        {
-            _buffer = buffer;
-        }
-    }
-}

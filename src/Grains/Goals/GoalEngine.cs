@@ -17,9 +17,6 @@ public sealed class GoalEngine
     private const string SpendWindow = "P1D";
     private static readonly MetricMapping SpendMapping = new() { Name = "spend", From = "spend", Field = "cost", Aggregate = Aggregates.Sum, Window = SpendWindow };
 
-    // The product's JSON conventions (MdlJson) as they apply to a document written by hand: its escaping and depth.
-    private static readonly JsonWriterOptions ArgumentsWriterOptions = new() { Encoder = MdlJson.Options.Encoder, MaxDepth = MdlJson.Options.MaxDepth };
-
     private readonly GoalEngineOptions _options;
     private readonly HashSet<ulong> _recentIds;
 
@@ -59,7 +56,19 @@ public sealed class GoalEngine
     public bool IsPaused => State.Status == GoalStatus.Paused;
 
     /// <summary>How many actions are waiting for their outcome.</summary>
-    public int InFlightCount => State.Actions.Count(a => a.InFlight);
+    public int InFlightCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var action in State.Actions)
+            {
+                count += action.InFlight ? 1 : 0;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>Puts a (validated) definition in force. Metrics whose mapping changed start afresh; the rest keep their values.</summary>
     public void Define(GoalDefinition definition, DateTimeOffset now)
@@ -173,18 +182,15 @@ public sealed class GoalEngine
             return null;
         }
 
-        var candidates = definition.AllowedFunctions
-            .Select(name =>
-            {
-                var health = functions.Health(name);
-                var corrections = definition.Objectives
-                    .Select(o => o.Metric)
-                    .Distinct()
-                    .Where(m => State.EffectCorrections.ContainsKey(CorrectionKey(name, m)))
-                    .ToDictionary(m => m, m => State.EffectCorrections[CorrectionKey(name, m)]);
-                return new CandidateFunction(name, functions.Find(name), health.P95Ms, health.CircuitOpen, corrections);
-            })
-            .ToArray();
+        // Plain loops: this runs for every observation that finds an objective violated.
+        var allowed = definition.AllowedFunctions;
+        var candidates = new CandidateFunction[allowed.Length];
+        for (var i = 0; i < allowed.Length; i++)
+        {
+            var name = allowed[i];
+            var health = functions.Health(name);
+            candidates[i] = new CandidateFunction(name, functions.Find(name), health.P95Ms, health.CircuitOpen, CorrectionsFor(name, definition));
+        }
 
         return new DecisionContext(GoalId, definition, projected, candidates, SpentLastDay(now));
     }
@@ -197,53 +203,40 @@ public sealed class GoalEngine
         DecisionContext context, DecisionProposal proposal, string policy, Observation trigger, IFunctionDirectory functions, DateTimeOffset now)
     {
         var seq = ++State.DecisionsMade;
-        var record = new DecisionRecord
-        {
-            Seq = seq,
-            GoalId = GoalId,
-            Time = now,
-            Trigger = new DecisionTrigger { ObservationId = trigger.Id, Kind = trigger.Kind },
-            Gaps = proposal.Gaps,
-            Candidates = proposal.Candidates,
-            Policy = policy,
-            Reason = proposal.Reason,
-        };
-
+        var reason = proposal.Reason;
         ActionRequest? action = null;
+        PendingAction? pending = null;
         var definition = State.Definition!;
         var descriptor = proposal.Chosen is null ? null : functions.Find(proposal.Chosen);
         if (proposal.Chosen is not null && (descriptor is null || !definition.AllowedFunctions.Contains(proposal.Chosen)))
         {
-            record = record with { Reason = $"no action: policy chose '{proposal.Chosen}', which the goal may not call" };
+            reason = $"no action: policy chose '{proposal.Chosen}', which the goal may not call";
         }
         else if (descriptor is not null && (!IsActive || IsPaused || InFlightCount >= definition.MaxInFlight))
         {
             var why = !IsActive ? "goal deleted" : IsPaused ? "goal paused" : "max in flight reached";
-            record = record with { Reason = $"no action: {why} while deciding" };
+            reason = $"no action: {why} while deciding";
         }
         else if (descriptor is not null && definition.Budget?.PerDay is { } cap && SpentLastDay(now) + descriptor.Cost > cap + 1e-12)
         {
-            record = record with { Reason = "no action: budget spent while deciding" };
+            reason = "no action: budget spent while deciding";
         }
         else if (descriptor is not null)
         {
-            var key = $"{GoalId}/{seq}";
-            var arguments = BuildArguments(seq, context, trigger);
-            var pending = new PendingAction
+            pending = new PendingAction
             {
                 Seq = seq,
                 Function = descriptor.Name,
-                IdempotencyKey = key,
+                IdempotencyKey = $"{GoalId}/{seq}",
                 StartedAt = now,
-                Arguments = arguments,
+                Arguments = BuildArguments(seq, context, trigger),
                 TimeoutMs = Math.Min(descriptor.TimeoutMs, definition.DeadlineMs ?? int.MaxValue),
                 Grants = EffectiveGrants(definition, functions),
             };
-            var current = Current(now);
             foreach (var (metric, declared) in descriptor.Effects)
             {
-                pending.ExpectedEffects[metric] = declared * State.EffectCorrections.GetValueOrDefault(CorrectionKey(descriptor.Name, metric), 1.0);
-                if (current.GetValueOrDefault(metric) is { } baseline)
+                pending.ExpectedEffects[metric] = declared * CorrectionOf(descriptor.Name, metric);
+                if (CurrentValue(metric, now) is { } baseline)
                 {
                     pending.Baselines[metric] = baseline;
                 }
@@ -253,9 +246,24 @@ public sealed class GoalEngine
             MetricAggregation.Add(SpendMapping, State.Spend, descriptor.Cost, now);
             State.SpendTotal += descriptor.Cost;
             State.ActionsTaken++;
-            record = record with { Chosen = descriptor.Name, Utility = proposal.Utility, Arguments = arguments, IdempotencyKey = key };
             action = ToRequest(pending);
         }
+
+        var record = new DecisionRecord
+        {
+            Seq = seq,
+            GoalId = GoalId,
+            Time = now,
+            Trigger = new DecisionTrigger { ObservationId = trigger.Id, Kind = trigger.Kind },
+            Gaps = proposal.Gaps,
+            Candidates = proposal.Candidates,
+            Policy = policy,
+            Reason = reason,
+            Chosen = pending?.Function,
+            Utility = pending is null ? null : proposal.Utility,
+            Arguments = pending?.Arguments,
+            IdempotencyKey = pending?.IdempotencyKey,
+        };
 
         AppendDecision(record);
         State.UpdatedAt = now;
@@ -309,9 +317,7 @@ public sealed class GoalEngine
             Kind = ObservationKinds.ActionResult,
             Source = "mdl",
             Time = now,
-            Data = JsonSerializer.SerializeToElement(
-                new ActionResultData(pending.Function, seq, outcome.Status, outcome.DurationMs, outcome.Output, outcome.Error),
-                MdlJson.Options),
+            Data = ResultData(pending.Function, seq, outcome),
         };
         State.UpdatedAt = now;
         return (decision, result);
@@ -496,6 +502,20 @@ public sealed class GoalEngine
         return values;
     }
 
+    /// <summary>One mapped metric's value now (null = unknown, or no such metric): <see cref="Current"/> without the dictionary.</summary>
+    private double? CurrentValue(string metric, DateTimeOffset now)
+    {
+        foreach (var mapping in State.Definition?.Metrics ?? [])
+        {
+            if (mapping.Name == metric)
+            {
+                return MetricAggregation.Read(mapping, State.Metrics.GetValueOrDefault(mapping.Name), now);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Each metric's value once the expected effects of pending actions land.</summary>
     public Dictionary<string, double?> Projected(DateTimeOffset now)
     {
@@ -537,7 +557,6 @@ public sealed class GoalEngine
             return;
         }
 
-        Dictionary<string, double?>? current = null;
         foreach (var metric in touched)
         {
             var realized = State.Actions
@@ -549,16 +568,14 @@ public sealed class GoalEngine
                 continue;
             }
 
-            current ??= Current(now);
-
             var expectedTotal = realized.Sum(a => a.ExpectedEffects[metric]);
-            if (current.GetValueOrDefault(metric) is { } observedNow && realized[0].Baselines.TryGetValue(metric, out var baseline) && expectedTotal != 0)
+            if (CurrentValue(metric, now) is { } observedNow && realized[0].Baselines.TryGetValue(metric, out var baseline) && expectedTotal != 0)
             {
                 var observedTotal = observedNow - baseline;
                 foreach (var action in realized)
                 {
                     var expected = action.ExpectedEffects[metric];
-                    var correction = State.EffectCorrections.GetValueOrDefault(CorrectionKey(action.Function, metric), 1.0);
+                    var correction = CorrectionOf(action.Function, metric);
                     var declared = expected / correction;
                     var observed = observedTotal * (expected / expectedTotal);
                     Learn(action.Function, metric, declared == 0 ? 1 : observed / declared, _options.CorrectionLearningRate);
@@ -578,8 +595,7 @@ public sealed class GoalEngine
     private void Learn(string function, string metric, double ratio, double rate)
     {
         var key = CorrectionKey(function, metric);
-        var correction = State.EffectCorrections.GetValueOrDefault(key, 1.0);
-        State.EffectCorrections[key] = (1 - rate) * correction + rate * Math.Clamp(ratio, 0, 2);
+        State.EffectCorrections[key] = (1 - rate) * CorrectionOf(function, metric) + rate * Math.Clamp(ratio, 0, 2);
     }
 
     private void Remember(ulong fingerprint)
@@ -617,22 +633,20 @@ public sealed class GoalEngine
     /// directly rather than through the serializer's object and dictionary converters: this runs for every decision that
     /// acts, on the path from the observation to the write that lets the function be called.
     /// </summary>
-    private JsonElement BuildArguments(long seq, DecisionContext context, Observation trigger)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, ArgumentsWriterOptions))
+    private JsonElement BuildArguments(long seq, DecisionContext context, Observation trigger) =>
+        JsonScratch.Element((Goal: this, Seq: seq, Context: context, Trigger: trigger), static (writer, call) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("goalId", GoalId);
-            writer.WriteNumber("decisionSeq", seq);
-            if (State.Definition!.Context is { } goalContext)
+            writer.WriteString("goalId", call.Goal.GoalId);
+            writer.WriteNumber("decisionSeq", call.Seq);
+            if (call.Goal.State.Definition!.Context is { } goalContext)
             {
                 writer.WritePropertyName("context");
                 goalContext.WriteTo(writer);
             }
 
             writer.WriteStartObject("metrics");
-            foreach (var (metric, value) in context.Projected)
+            foreach (var (metric, value) in call.Context.Projected)
             {
                 if (value is { } known)
                 {
@@ -642,16 +656,39 @@ public sealed class GoalEngine
 
             writer.WriteEndObject();
             writer.WriteStartObject("trigger");
-            writer.WriteString("id", trigger.Id);
-            writer.WriteString("kind", trigger.Kind);
+            writer.WriteString("id", call.Trigger.Id);
+            writer.WriteString("kind", call.Trigger.Kind);
             writer.WritePropertyName("data");
-            trigger.Data.WriteTo(writer);
+            call.Trigger.Data.WriteTo(writer);
             writer.WriteEndObject();
             writer.WriteEndObject();
-        }
+        });
 
-        return JsonElement.Parse(buffer.WrittenSpan);
-    }
+    /// <summary>
+    /// The data of the <c>action.result</c> observation fed back: <c>{ function, decisionSeq, status, durationMs, output?,
+    /// error? }</c>, as the product's JSON options would write it (nulls left out).
+    /// </summary>
+    private static JsonElement ResultData(string function, long seq, ActionOutcome outcome) =>
+        JsonScratch.Element((Function: function, Seq: seq, Outcome: outcome), static (writer, result) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("function", result.Function);
+            writer.WriteNumber("decisionSeq", result.Seq);
+            writer.WriteString("status", result.Outcome.Status);
+            writer.WriteNumber("durationMs", result.Outcome.DurationMs);
+            if (result.Outcome.Output is { ValueKind: not JsonValueKind.Undefined } output)
+            {
+                writer.WritePropertyName("output");
+                output.WriteTo(writer);
+            }
+
+            if (result.Outcome.Error is { } error)
+            {
+                writer.WriteString("error", error);
+            }
+
+            writer.WriteEndObject();
+        });
 
     private ActionRequest ToRequest(PendingAction action, bool reissued = false) => new(
         action.Seq,
@@ -679,7 +716,52 @@ public sealed class GoalEngine
 
     private static string CorrectionKey(string function, string metric) => $"{function}|{metric}";
 
-    private sealed record ActionResultData(string Function, long DecisionSeq, string Status, double DurationMs, JsonElement? Output, string? Error);
+    /// <summary>The learnt correction of <paramref name="function"/>'s effect on <paramref name="metric"/> (1 = as declared).</summary>
+    private double CorrectionOf(string function, string metric) => TryGetCorrection(function, metric, out var correction) ? correction : 1.0;
+
+    private bool TryGetCorrection(string function, string metric, out double correction)
+    {
+        var corrections = State.EffectCorrections;
+        if (corrections.Count == 0)
+        {
+            correction = default;
+            return false;
+        }
+
+        // Looked up several times per decision: by a key built on the stack, not a string per lookup.
+        var length = function.Length + 1 + metric.Length;
+        if (length <= 256 && corrections.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
+        {
+            Span<char> key = stackalloc char[length];
+            function.CopyTo(key);
+            key[function.Length] = '|';
+            metric.CopyTo(key[(function.Length + 1)..]);
+            return lookup.TryGetValue(key, out correction);
+        }
+
+        return corrections.TryGetValue(CorrectionKey(function, metric), out correction);
+    }
+
+    /// <summary>The corrections learnt for <paramref name="function"/>, by metric of the goal's objectives; empty (shared) when none.</summary>
+    private IReadOnlyDictionary<string, double> CorrectionsFor(string function, GoalDefinition definition)
+    {
+        Dictionary<string, double>? found = null;
+        if (State.EffectCorrections.Count > 0)
+        {
+            foreach (var objective in definition.Objectives)
+            {
+                if (TryGetCorrection(function, objective.Metric, out var correction))
+                {
+                    (found ??= new(StringComparer.Ordinal))[objective.Metric] = correction;
+                }
+            }
+        }
+
+        return found ?? NoCorrections;
+    }
+
+    private static readonly IReadOnlyDictionary<string, double> NoCorrections = new Dictionary<string, double>();
+
 }
 
 /// <summary>What became of one observation.</summary>

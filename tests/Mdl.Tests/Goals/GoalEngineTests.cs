@@ -519,6 +519,28 @@ public sealed class GoalEngineTests
         Assert.Equal("boom", result.Data.GetProperty("error").GetString());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CompleteAction_writes_the_result_data_exactly_as_the_product_serializer_would(bool succeeded)
+    {
+        // Goals' mappings and policies read the fed-back outcome: the hand-written document must stay what JsonSerializer
+        // with the product's options wrote before, nulls left out and escaping included.
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        var outcome = succeeded
+            ? new ActionOutcome { Status = OutcomeStatus.Succeeded, DurationMs = 1.0 / 3, Output = JsonDocument.Parse("""{"note":"a<b & \u00e9","n":[1,2.5]}""").RootElement.Clone() }
+            : new ActionOutcome { Status = OutcomeStatus.Failed, DurationMs = 12.25, Error = "timed out <after> \"5\" s" };
+
+        var (_, result) = engine.CompleteAction(1, outcome, T0)!.Value;
+
+        var expected = JsonSerializer.Serialize(
+            new { function = "boost", decisionSeq = 1L, status = outcome.Status, durationMs = outcome.DurationMs, output = outcome.Output, error = outcome.Error },
+            MdlJson.Options);
+        Assert.Equal(expected, result.Data.GetRawText());
+    }
+
     [Fact]
     public void CompleteAction_a_second_time_for_the_same_seq_returns_null()
     {
