@@ -44,7 +44,8 @@ internal sealed class GoalGrain(
     IOptions<GoalEngineOptions> options,
     TimeProvider time,
     IServiceProvider services,
-    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IGoalLedgerGrain, IStreamSubscriptionObserver, IRemindable
+    GoalWakeUps wakeUps,
+    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IGoalLedgerGrain, IGoalClockGrain, IStreamSubscriptionObserver, IRemindable
 {
     /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
     public const string GrainTypeName = "mdl.goal";
@@ -61,8 +62,10 @@ internal sealed class GoalGrain(
     private long _changes;
     private long _saved;
     private Task? _writing;
-    private IGrainTimer? _wakeUp;
-    private DateTimeOffset? _wakeUpAt;
+    // A wake-up is a little later than the moment itself, so the change it wakes for has happened when it comes.
+    private static readonly TimeSpan WakeUpMargin = TimeSpan.FromMilliseconds(10);
+
+    private WakeUpTicket? _wakeUp; // the wake-up asked of the silo's scheduler, not yet delivered
     private DateTimeOffset? _reminderAt;
     private Task _reminderChange = Task.CompletedTask;
     private int _reminderChanges;
@@ -111,6 +114,15 @@ internal sealed class GoalGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         MdlTelemetry.GoalActivated(-1);
+
+        // As a grain timer would, the wake-up ends with the activation (a far one is also in a reminder); a call for it
+        // would only activate the goal again.
+        if (_wakeUp is { } ticket)
+        {
+            wakeUps.Cancel(ticket);
+            _wakeUp = null;
+        }
+
         if (_diverged)
         {
             // A write failed: memory holds what storage refused, so nothing of it is written now.
@@ -143,7 +155,7 @@ internal sealed class GoalGrain(
 
         // The reminder fired: re-decide, then keep it only if a far wake-up is still wanted.
         _reminderAt = null;
-        await WakeUpAsync(CancellationToken.None);
+        await WakeUpNowAsync();
         if (_reminderAt is null)
         {
             ChangeReminder(null);
@@ -905,28 +917,25 @@ internal sealed class GoalGrain(
     }
 
     /// <summary>
-    /// Arms a one-shot timer for the next moment time alone changes what the goal sees (a rolling window or an effect
-    /// horizon), so it re-decides then instead of waiting for an observation that may never come. No polling.
+    /// Asks the silo's scheduler (<see cref="GoalWakeUps"/>) to wake the goal at the next moment time alone changes what it
+    /// sees (a rolling window or an effect horizon), so it re-decides then instead of waiting for an observation that may
+    /// never come. No polling.
     /// </summary>
     private void ScheduleWakeUp()
     {
         var now = time.GetUtcNow();
         var next = _engine.NextTimeChange(now);
-        // Only an earlier moment re-arms the timer. One armed for a later moment, or for one that no longer matters (an
-        // effect that showed, or that a write trimmed once expired), fires early, re-decides and re-arms: far cheaper than
-        // changing a timer on every loop, as each completed action moves its effect's horizon.
-        if (next is { } at && (_wakeUpAt is not { } armed || at < armed))
+        // Only an earlier moment replaces the wake-up asked for. One for a later moment, or for one that no longer matters
+        // (an effect that showed, or that a write trimmed once expired), comes early, re-decides and asks again: far cheaper
+        // than changing it on every loop, as each completed action moves its effect's horizon.
+        if (next is { } at && (_wakeUp is not { } armed || at + WakeUpMargin < armed.At))
         {
-            _wakeUpAt = at;
-            var due = at - now + TimeSpan.FromMilliseconds(10);
-            if (_wakeUp is null)
+            if (_wakeUp is { } replaced)
             {
-                _wakeUp = this.RegisterGrainTimer(WakeUpAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
+                wakeUps.Cancel(replaced);
             }
-            else
-            {
-                _wakeUp.Change(due, Timeout.InfiniteTimeSpan);
-            }
+
+            _wakeUp = wakeUps.Schedule(this.GetGrainId(), at + WakeUpMargin);
         }
 
         // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle, so it is also kept
@@ -976,9 +985,21 @@ internal sealed class GoalGrain(
         }
     }
 
-    private async Task WakeUpAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public Task WakeUpAsync(DateTimeOffset at)
     {
-        _wakeUpAt = null;
+        if (_wakeUp?.At != at)
+        {
+            // Replaced by an earlier wake-up since, or asked for by an earlier activation.
+            return Task.CompletedTask;
+        }
+
+        _wakeUp = null;
+        return WakeUpNowAsync();
+    }
+
+    private async Task WakeUpNowAsync()
+    {
         if (_engine.IsActive)
         {
             var now = time.GetUtcNow();
