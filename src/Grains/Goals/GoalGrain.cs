@@ -928,14 +928,12 @@ internal sealed class GoalGrain(
         // Only an earlier moment replaces the wake-up asked for. One for a later moment, or for one that no longer matters
         // (an effect that showed, or that a write trimmed once expired), comes early, re-decides and asks again: far cheaper
         // than changing it on every loop, as each completed action moves its effect's horizon.
-        if (next is { } at && (_wakeUp is not { } armed || at + WakeUpMargin < armed.At))
+        // One already past due was taken for delivery; should that call be lost, a new ticket keeps the goal's clock going.
+        if (next is { } at && (_wakeUp is not { } armed || at + WakeUpMargin < armed.At || armed.At < now))
         {
-            if (_wakeUp is { } replaced)
-            {
-                wakeUps.Cancel(replaced);
-            }
-
-            _wakeUp = wakeUps.Schedule(this.GetGrainId(), at + WakeUpMargin);
+            _wakeUp = _wakeUp is { } earlier
+                ? wakeUps.Move(earlier, at + WakeUpMargin)
+                : wakeUps.Schedule(this.GetGrainId(), at + WakeUpMargin);
         }
 
         // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle, so it is also kept

@@ -5,7 +5,8 @@ namespace Mdl.Goals;
 /// <summary>
 /// The silo's one wake-up scheduler: goals ask it to be woken at a moment (<see cref="Schedule"/>), and one timer, armed for
 /// the earliest ticket, wakes each by a call (<see cref="IGoalClockGrain.WakeUpAsync"/>). A grain timer per goal cost
-/// about 450 bytes a goal (timer, queue timer, callback, the activation's timer set); a ticket here is about 100.
+/// about 450 bytes a goal (timer, queue timer, callback, the activation's timer set); a ticket here, with its queue
+/// entries, under 250.
 /// </summary>
 /// <remarks>
 /// Like the grain timer it replaces, it is in memory only: a wake-up that must outlive the activation is also kept in a
@@ -39,6 +40,29 @@ public sealed class GoalWakeUps : IDisposable
         lock (_lock)
         {
             _queue.Add(ticket);
+            if (_armedFor is not { } armed || at < armed)
+            {
+                Arm(at);
+            }
+        }
+
+        return ticket;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="ticket"/> to <paramref name="at"/>, or, if it was taken for delivery meanwhile, schedules a new
+    /// one; returns the ticket that now holds the wake-up.
+    /// </summary>
+    public WakeUpTicket Move(WakeUpTicket ticket, DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            if (!_queue.Move(ticket, at))
+            {
+                ticket = new WakeUpTicket(ticket.Goal, at);
+                _queue.Add(ticket);
+            }
+
             if (_armedFor is not { } armed || at < armed)
             {
                 Arm(at);

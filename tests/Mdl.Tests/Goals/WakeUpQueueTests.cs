@@ -50,6 +50,22 @@ public sealed class WakeUpQueueTests
     }
 
     [Fact]
+    public void A_moved_ticket_comes_out_once_at_its_new_time()
+    {
+        var ticket = Ticket("a", 30);
+        var queue = QueueOf(ticket, Ticket("b", 20));
+
+        Assert.True(queue.Move(ticket, T0.AddSeconds(10)));
+
+        Assert.Equal(T0.AddSeconds(10), queue.Next);
+        Assert.Equal([ticket], queue.TakeDue(T0.AddSeconds(10)));
+        Assert.Equal(T0.AddSeconds(10), ticket.At);
+        Assert.Equal(T0.AddSeconds(20), queue.Next);
+        Assert.DoesNotContain(ticket, queue.TakeDue(T0.AddSeconds(60)));
+        Assert.False(queue.Move(ticket, T0.AddSeconds(5))); // taken: the goal needs a new ticket
+    }
+
+    [Fact]
     public void Cancelling_a_ticket_already_taken_changes_nothing()
     {
         var ticket = Ticket("a", 10);
