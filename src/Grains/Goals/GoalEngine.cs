@@ -416,6 +416,11 @@ public sealed class GoalEngine
     {
         // Records are immutable: a decision that gained its outcome meanwhile is a new record and stays.
         State.Decisions.RemoveAll(d => batch.Any(b => ReferenceEquals(b, d)));
+        if (State.Decisions.Count == 0)
+        {
+            // A quiet goal's log is empty until its next decision: hold no array for it meanwhile.
+            State.Decisions.Capacity = 0;
+        }
     }
 
     /// <summary>Drops what has aged out (window buckets, expired pending effects); call before persisting.</summary>

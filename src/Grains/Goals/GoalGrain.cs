@@ -70,7 +70,7 @@ internal sealed class GoalGrain(
     private Task _reminderChange = Task.CompletedTask;
     private int _reminderChanges;
     private readonly IAuditLog? _audit = services.GetService<IAuditLog>();
-    private readonly List<QueuedAudit> _auditQueue = [];
+    private List<QueuedAudit>? _auditQueue; // made by the first entry: a silo without an audit log never queues one
     private Task _auditAppend = Task.CompletedTask;
 
     // Decisions the last completed state write covered: only these may move to the history, so the history never
@@ -653,13 +653,13 @@ internal sealed class GoalGrain(
             return;
         }
 
-        _auditQueue.Add(new QueuedAudit(kind, time.GetUtcNow(), payload, state.State.Definition?.Sensitive));
+        (_auditQueue ??= []).Add(new QueuedAudit(kind, time.GetUtcNow(), payload, state.State.Definition?.Sensitive));
     }
 
     /// <summary>Appends queued audit entries in order, behind earlier appends, off the acknowledgement's path.</summary>
     private void FlushAudit()
     {
-        if (_audit is null || _auditQueue.Count == 0)
+        if (_audit is null || _auditQueue is not { Count: > 0 })
         {
             return;
         }

@@ -1023,6 +1023,7 @@ public sealed class GoalEngineTests
         Archive(engine, history);
 
         Assert.Empty(engine.State.Decisions);
+        Assert.Equal(0, engine.State.Decisions.Capacity); // nor an empty array held for the next decision
         Assert.Equal(1, Assert.Single(history).Seq);
         Assert.Equal(1, Assert.Single(engine.Decisions(history, 10)).Seq);
     }
