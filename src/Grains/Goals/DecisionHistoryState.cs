@@ -5,6 +5,8 @@ namespace Mdl.Goals;
 /// <summary>
 /// A goal's decision history, kept in its own state so the goal's main state — written ahead of every action — does not
 /// rewrite every past decision each time. Written lazily; until then the decisions wait in <see cref="GoalState.Decisions"/>.
+/// Not held by the goal's activation: read from storage when asked for and read, merged and written when decisions move
+/// to it (<see cref="DecisionHistoryStorage"/>), so an idle goal holds none of its past decisions in memory.
 /// </summary>
 [GenerateSerializer, Alias("mdl.DecisionHistoryState")]
 public sealed class DecisionHistoryState
@@ -38,6 +40,23 @@ public static class DecisionMerge
     public static bool Supersedes(DecisionRecord incoming, DecisionRecord existing) =>
         incoming.Outcome is not null || existing.Outcome is null;
 
+    /// <summary>
+    /// The record to keep when <paramref name="incoming"/> meets <paramref name="existing"/> (same seq). An outcome that
+    /// arrives for a decision already archived may ride on a bare record (seq, function, outcome); since a record only
+    /// ever changes by gaining its outcome, the outcome is put on the record kept rather than the bare one replacing it.
+    /// </summary>
+    public static DecisionRecord Merge(DecisionRecord existing, DecisionRecord incoming)
+    {
+        if (!Supersedes(incoming, existing))
+        {
+            return existing;
+        }
+
+        return incoming.Outcome is not null && existing.Outcome is null && !ReferenceEquals(incoming, existing)
+            ? existing with { Outcome = incoming.Outcome }
+            : incoming;
+    }
+
     /// <summary>Merges <paramref name="records"/> into <paramref name="history"/> (sorted by seq), keeping the newest <paramref name="keep"/>.</summary>
     public static void Into(List<DecisionRecord> history, IEnumerable<DecisionRecord> records, int keep)
     {
@@ -46,10 +65,7 @@ public static class DecisionMerge
             var index = FindIndex(history, record.Seq);
             if (index >= 0)
             {
-                if (Supersedes(record, history[index]))
-                {
-                    history[index] = record;
-                }
+                history[index] = Merge(history[index], record);
 
                 continue;
             }

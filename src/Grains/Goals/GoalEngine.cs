@@ -20,14 +20,15 @@ public sealed class GoalEngine
     private readonly GoalEngineOptions _options;
     private readonly HashSet<ulong> _recentIds;
 
-    /// <summary>
-    /// Wraps <paramref name="state"/> and <paramref name="history"/> (as loaded from storage) for goal <paramref name="goalId"/>.
-    /// </summary>
-    public GoalEngine(string goalId, GoalState state, GoalEngineOptions options, DecisionHistoryState? history = null)
+    // The newest decision, once it has left the state for the history and a snapshot needed it (read back from the
+    // history by the grain). Most goals are never asked, so none is held until one is.
+    private DecisionRecord? _newestArchived;
+
+    /// <summary>Wraps <paramref name="state"/> (as loaded from storage) for goal <paramref name="goalId"/>.</summary>
+    public GoalEngine(string goalId, GoalState state, GoalEngineOptions options)
     {
         GoalId = goalId;
         State = state;
-        History = history ?? new DecisionHistoryState();
         _options = options;
         _recentIds = [.. state.RecentObservations];
         if (state.Definition is { } definition)
@@ -42,9 +43,6 @@ public sealed class GoalEngine
 
     /// <summary>The state this engine mutates.</summary>
     public GoalState State { get; }
-
-    /// <summary>The decision history, stored apart from <see cref="State"/> and written lazily (<see cref="ArchiveDecisions"/>).</summary>
-    public DecisionHistoryState History { get; }
 
     /// <summary>Whether the goal has ever been defined.</summary>
     public bool IsDefined => State.Definition is not null;
@@ -274,7 +272,15 @@ public sealed class GoalEngine
     /// Act's feedback: records the outcome on its decision and returns the <c>action.result</c> observation to feed back,
     /// or null when the action is unknown or already completed (a late or repeated outcome changes nothing).
     /// </summary>
-    public (DecisionRecord Decision, Observation Result)? CompleteAction(long seq, ActionOutcome outcome, DateTimeOffset now)
+    /// <param name="seq">The decision's sequence number.</param>
+    /// <param name="outcome">What the call did.</param>
+    /// <param name="now">The time.</param>
+    /// <param name="archived">
+    /// The decision as the history holds it, when it has left the state already (<see cref="NeedsArchivedDecision"/>), so
+    /// the completed record keeps its candidates and gaps.
+    /// </param>
+    public (DecisionRecord Decision, Observation Result)? CompleteAction(
+        long seq, ActionOutcome outcome, DateTimeOffset now, DecisionRecord? archived = null)
     {
         var pending = State.Actions.FirstOrDefault(a => a.Seq == seq);
         if (pending is null || !pending.InFlight)
@@ -306,10 +312,16 @@ public sealed class GoalEngine
 
         // The decision is either still waiting for the history or already in it; either way the completed record goes
         // into the state, so the outcome is saved with the goal's next write.
-        var decision = FindDecision(seq) is { } found
+        // Without the record (its history could not be read) the outcome still rides on a bare record of the same seq;
+        // archiving merges the outcome into the full record the history holds (DecisionMerge.Merge).
+        var decision = (FindDecision(seq) ?? (archived?.Seq == seq ? archived : null)) is { } found
             ? found with { Outcome = outcome }
             : new DecisionRecord { Seq = seq, GoalId = GoalId, Chosen = pending.Function, Outcome = outcome };
         DecisionMerge.Into(State.Decisions, [decision], int.MaxValue);
+        if (_newestArchived?.Seq == seq)
+        {
+            _newestArchived = null; // the state holds the newer copy now
+        }
 
         var result = new Observation
         {
@@ -348,39 +360,73 @@ public sealed class GoalEngine
         return true;
     }
 
-    /// <summary>Up to <paramref name="limit"/> decisions (at most the history's length), newest first.</summary>
-    public DecisionRecord[] Decisions(int limit)
+    /// <summary>
+    /// Whether the in-flight action of decision <paramref name="seq"/> completes a decision that has left the state for
+    /// the history: <see cref="CompleteAction"/> then wants it read back, to record the outcome on the full record.
+    /// </summary>
+    public bool NeedsArchivedDecision(long seq) =>
+        State.Actions.Any(a => a.Seq == seq && a.InFlight) && FindDecision(seq) is null;
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> decisions (at most <see cref="GoalEngineOptions.DecisionHistory"/>), newest first:
+    /// <paramref name="archived"/>, the history as read from storage, merged with those still waiting in the state.
+    /// </summary>
+    public DecisionRecord[] Decisions(IEnumerable<DecisionRecord> archived, int limit)
     {
-        var merged = new List<DecisionRecord>(History.Decisions);
+        var merged = new List<DecisionRecord>(archived);
         DecisionMerge.Into(merged, State.Decisions, _options.DecisionHistory);
         return Enumerable.Reverse(merged).Take(Math.Max(0, limit)).ToArray();
     }
 
-    /// <summary>The newest decision, or null before the first.</summary>
+    /// <summary>
+    /// Whether the newest decision is neither in the state nor held: the snapshot wants the history read
+    /// (<see cref="KnowArchived"/>) first.
+    /// </summary>
+    public bool NeedsArchivedNewest =>
+        State.DecisionsMade > 0
+        && (State.Decisions.Count == 0 || State.Decisions[^1].Seq < State.DecisionsMade)
+        && _newestArchived?.Seq != State.DecisionsMade;
+
+    /// <summary>Keeps the newest of <paramref name="archived"/> (the history as read from storage) for the snapshot.</summary>
+    public void KnowArchived(IReadOnlyList<DecisionRecord> archived)
+    {
+        if (archived.Count > 0 && archived[^1].Seq > (_newestArchived?.Seq ?? 0))
+        {
+            _newestArchived = archived[^1];
+        }
+    }
+
+    /// <summary>The newest decision, or null before the first (or when it was archived and not read back yet).</summary>
     public DecisionRecord? LastDecision()
     {
         var waiting = State.Decisions.Count > 0 ? State.Decisions[^1] : null;
-        var archived = History.Decisions.Count > 0 ? History.Decisions[^1] : null;
-        return waiting is null || (archived is not null && archived.Seq > waiting.Seq) ? archived : waiting;
+        var archived = _newestArchived;
+        if (waiting is null || archived is null)
+        {
+            return waiting ?? archived;
+        }
+
+        return archived.Seq > waiting.Seq || (archived.Seq == waiting.Seq && !DecisionMerge.Supersedes(waiting, archived)) ? archived : waiting;
     }
 
     /// <summary>
-    /// Moves <paramref name="written"/> — decisions the state has durably written — into the history (in memory), and
-    /// returns those still waiting in the state. Once the history's write completes, <see cref="DecisionsArchived"/> drops
-    /// them from the state; until then they stay there, so a decision is always in at least one durable place.
+    /// The decisions in the state that <paramref name="written"/> — decisions the state has durably written — covers: the
+    /// next batch for the history. Once the history's write completes, <see cref="DecisionsArchived"/> drops them from
+    /// the state; until then they stay there, so a decision is always in at least one durable place.
     /// </summary>
-    public DecisionRecord[] ArchiveDecisions(IReadOnlyCollection<DecisionRecord> written)
-    {
-        var batch = State.Decisions.Where(d => written.Any(w => ReferenceEquals(w, d))).ToArray();
-        DecisionMerge.Into(History.Decisions, batch, _options.DecisionHistory);
-        return batch;
-    }
+    public DecisionRecord[] ArchiveDecisions(IReadOnlyCollection<DecisionRecord> written) =>
+        State.Decisions.Where(d => written.Any(w => ReferenceEquals(w, d))).ToArray();
 
     /// <summary>Drops from the state the decisions a completed history write covered (unless they changed since).</summary>
     public void DecisionsArchived(DecisionRecord[] batch)
     {
         // Records are immutable: a decision that gained its outcome meanwhile is a new record and stays.
         State.Decisions.RemoveAll(d => batch.Any(b => ReferenceEquals(b, d)));
+        if (State.Decisions.Count == 0)
+        {
+            // A quiet goal's log is empty until its next decision: hold no array for it meanwhile.
+            State.Decisions.Capacity = 0;
+        }
     }
 
     /// <summary>Drops what has aged out (window buckets, expired pending effects); call before persisting.</summary>
@@ -614,18 +660,16 @@ public sealed class GoalEngine
         }
     }
 
-    private void AppendDecision(DecisionRecord record) => State.Decisions.Add(record);
+    private void AppendDecision(DecisionRecord record)
+    {
+        State.Decisions.Add(record);
+        _newestArchived = null; // no longer the newest
+    }
 
     private DecisionRecord? FindDecision(long seq)
     {
         var index = DecisionMerge.FindIndex(State.Decisions, seq);
-        if (index >= 0)
-        {
-            return State.Decisions[index];
-        }
-
-        index = DecisionMerge.FindIndex(History.Decisions, seq);
-        return index >= 0 ? History.Decisions[index] : null;
+        return index >= 0 ? State.Decisions[index] : _newestArchived?.Seq == seq ? _newestArchived : null;
     }
 
     /// <summary>

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Orleans.Utilities;
@@ -34,7 +35,6 @@ namespace Mdl.Goals;
 [GrainType(GrainTypeName)]
 internal sealed class GoalGrain(
     [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
-    [PersistentState("decisions", StorageNames.Goals)] IPersistentState<DecisionHistoryState> history,
     FunctionCatalog functions,
     FunctionGrains functionGrains,
     FunctionStatsBook stats,
@@ -44,7 +44,8 @@ internal sealed class GoalGrain(
     IOptions<GoalEngineOptions> options,
     TimeProvider time,
     IServiceProvider services,
-    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IGoalLedgerGrain, IStreamSubscriptionObserver, IRemindable
+    GoalWakeUps wakeUps,
+    ILogger<GoalGrain> logger) : Grain, IGoalGrain, IGoalLedgerGrain, IGoalClockGrain, IStreamSubscriptionObserver, IRemindable
 {
     /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
     public const string GrainTypeName = "mdl.goal";
@@ -61,21 +62,26 @@ internal sealed class GoalGrain(
     private long _changes;
     private long _saved;
     private Task? _writing;
-    private IGrainTimer? _wakeUp;
-    private DateTimeOffset? _wakeUpAt;
+    // A wake-up is a little later than the moment itself, so the change it wakes for has happened when it comes.
+    private static readonly TimeSpan WakeUpMargin = TimeSpan.FromMilliseconds(10);
+
+    private WakeUpTicket? _wakeUp; // the wake-up asked of the silo's scheduler, not yet delivered
     private DateTimeOffset? _reminderAt;
     private Task _reminderChange = Task.CompletedTask;
     private int _reminderChanges;
     private readonly IAuditLog? _audit = services.GetService<IAuditLog>();
-    private readonly List<QueuedAudit> _auditQueue = [];
+    private List<QueuedAudit>? _auditQueue; // made by the first entry: a silo without an audit log never queues one
     private Task _auditAppend = Task.CompletedTask;
 
     // Decisions the last completed state write covered: only these may move to the history, so the history never
     // holds a decision that a failed write (and the reload after it) could take back.
     private DecisionRecord[] _written = [];
     private IGrainTimer? _historyTimer;
-    private Task _archiving = Task.CompletedTask;
-    private int _archives;
+
+    // The history is read and written in storage, one step at a time: a view read between an archive's write and the
+    // state dropping what it wrote would miss those decisions, and two archives' read-merge-writes must not interleave.
+    private Task _historyLane = Task.CompletedTask;
+    private int _historySteps;
     private IGrainTimer? _outcomeTimer;
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
@@ -86,7 +92,7 @@ internal sealed class GoalGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         MdlTelemetry.GoalActivated(+1);
-        _engine = new GoalEngine(GoalId, state.State, options.Value, history.State);
+        _engine = new GoalEngine(GoalId, state.State, options.Value);
 
         // Decisions loaded with the state are durable: they may move to the history.
         _written = [.. state.State.Decisions];
@@ -108,6 +114,15 @@ internal sealed class GoalGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         MdlTelemetry.GoalActivated(-1);
+
+        // As a grain timer would, the wake-up ends with the activation (a far one is also in a reminder); a call for it
+        // would only activate the goal again.
+        if (_wakeUp is { } ticket)
+        {
+            wakeUps.Cancel(ticket);
+            _wakeUp = null;
+        }
+
         if (_diverged)
         {
             // A write failed: memory holds what storage refused, so nothing of it is written now.
@@ -140,7 +155,7 @@ internal sealed class GoalGrain(
 
         // The reminder fired: re-decide, then keep it only if a far wake-up is still wanted.
         _reminderAt = null;
-        await WakeUpAsync(CancellationToken.None);
+        await WakeUpNowAsync();
         if (_reminderAt is null)
         {
             ChangeReminder(null);
@@ -168,12 +183,26 @@ internal sealed class GoalGrain(
 
         // A new definition may open a gap that nothing has observed yet: decide now rather than wait for an event.
         await DecideAndActAsync(new Observation { Id = $"definition/{state.State.Version}", Kind = "goal.defined", Time = now });
-        return _engine.Snapshot(time.GetUtcNow());
+        return await SnapshotAsync();
     }
 
     /// <inheritdoc />
-    public Task<GoalSnapshot?> GetSnapshotAsync() =>
-        Task.FromResult(_engine.IsDefined ? _engine.Snapshot(time.GetUtcNow()) : null);
+    public async Task<GoalSnapshot?> GetSnapshotAsync() => _engine.IsDefined ? await SnapshotAsync() : null;
+
+    /// <summary>The snapshot, reading the newest decision back from the history first if it has left the state.</summary>
+    private async Task<GoalSnapshot> SnapshotAsync()
+    {
+        if (_engine.NeedsArchivedNewest)
+        {
+            await InHistoryLane(async () =>
+            {
+                _engine.KnowArchived((await ReadHistoryAsync()).State.Decisions);
+                return true;
+            });
+        }
+
+        return _engine.Snapshot(time.GetUtcNow());
+    }
 
     /// <inheritdoc />
     public async Task<bool> DeleteAsync()
@@ -203,7 +232,7 @@ internal sealed class GoalGrain(
         {
             // Whatever gap opened while paused is acted on now, not at the next observation.
             await DecideAndActAsync(new Observation { Id = $"resumed/{time.GetUtcNow().UtcTicks}", Kind = "goal.resumed", Time = time.GetUtcNow() });
-            snapshot = _engine.Snapshot(time.GetUtcNow());
+            snapshot = await SnapshotAsync();
         }
 
         return snapshot;
@@ -230,7 +259,7 @@ internal sealed class GoalGrain(
             await GoalRegistry.For(GrainFactory, GoalId).SetAsync(GoalId, state.State.Status);
         }
 
-        return _engine.Snapshot(time.GetUtcNow());
+        return await SnapshotAsync();
     }
 
     /// <inheritdoc />
@@ -320,7 +349,8 @@ internal sealed class GoalGrain(
     }
 
     /// <inheritdoc />
-    public Task<DecisionRecord[]> GetDecisionsAsync(int limit) => Task.FromResult(_engine.Decisions(limit));
+    public Task<DecisionRecord[]> GetDecisionsAsync(int limit) =>
+        InHistoryLane(async () => _engine.Decisions((await ReadHistoryAsync()).State.Decisions, limit));
 
     /// <inheritdoc />
     public Task WatchAsync(IDecisionWatcher watcher)
@@ -538,7 +568,27 @@ internal sealed class GoalGrain(
         stats.Record(request.Call.Function, sample);
         statsShipper.Add(request.Call.Function, sample);
 
-        if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow()) is not var (decision, result))
+        // An outcome that comes back after its decision moved to the history is recorded on the record the history holds.
+        DecisionRecord? archived = null;
+        if (_engine.NeedsArchivedDecision(request.Seq))
+        {
+            try
+            {
+                archived = await InHistoryLane(async () =>
+                {
+                    var stored = (await ReadHistoryAsync()).State.Decisions;
+                    var index = DecisionMerge.FindIndex(stored, request.Seq);
+                    return index >= 0 ? stored[index] : null;
+                });
+            }
+            catch (Exception exception)
+            {
+                // The outcome is recorded on a bare record instead; archiving puts it on the full one.
+                logger.LogWarning(exception, "Goal {GoalId} could not read decision {Seq} back from its history", GoalId, request.Seq);
+            }
+        }
+
+        if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow(), archived) is not var (decision, result))
         {
             return;
         }
@@ -603,13 +653,13 @@ internal sealed class GoalGrain(
             return;
         }
 
-        _auditQueue.Add(new QueuedAudit(kind, time.GetUtcNow(), payload, state.State.Definition?.Sensitive));
+        (_auditQueue ??= []).Add(new QueuedAudit(kind, time.GetUtcNow(), payload, state.State.Definition?.Sensitive));
     }
 
     /// <summary>Appends queued audit entries in order, behind earlier appends, off the acknowledgement's path.</summary>
     private void FlushAudit()
     {
-        if (_audit is null || _auditQueue.Count == 0)
+        if (_audit is null || _auditQueue is not { Count: > 0 })
         {
             return;
         }
@@ -775,7 +825,7 @@ internal sealed class GoalGrain(
         }
 
         // One history write at a time is enough: while one runs, the timer takes whatever waits after it.
-        if (state.State.Decisions.Count >= options.Value.HistoryWriteBatch && _archiving.IsCompleted)
+        if (state.State.Decisions.Count >= options.Value.HistoryWriteBatch && _historyLane.IsCompleted)
         {
             _ = ArchiveAsync();
             return;
@@ -802,68 +852,88 @@ internal sealed class GoalGrain(
         return timer;
     }
 
-    /// <summary>Writes the history behind any write of it already running.</summary>
-    private Task ArchiveAsync()
-    {
-        _archives++;
-        var archive = ArchiveAfterAsync(_archiving);
-        return _archiving = archive.IsCompleted ? Task.CompletedTask : archive;
-    }
+    /// <summary>Moves written decisions to the history behind any history step already running.</summary>
+    private Task ArchiveAsync() => InHistoryLane(ArchiveNowAsync);
 
-    private async Task ArchiveAfterAsync(Task previous)
+    private async Task<bool> ArchiveNowAsync()
     {
         try
         {
-            await previous;
             var batch = _engine.ArchiveDecisions(_written);
             if (batch.Length == 0)
             {
-                return;
+                return false;
             }
 
-            await history.WriteStateAsync();
+            // Read, merge, write: the activation keeps no copy of the history between archives.
+            var stored = await ReadHistoryAsync();
+            DecisionMerge.Into(stored.State.Decisions, batch, options.Value.DecisionHistory);
+            await DecisionHistoryStorage.WriteAsync(HistoryStorage, this.GetGrainId(), stored);
 
             // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
+            // Nor does the list of written decisions keep them alive: only those still in the state may move later.
             _engine.DecisionsArchived(batch);
+            _written = Array.FindAll(_written, w => !batch.Contains(w));
+            return true;
         }
         catch (Exception exception)
         {
             // They stay in the state, which is durable, and move with a later attempt.
             logger.LogWarning(exception, "Goal {GoalId} could not write its decision history", GoalId);
+            return false;
+        }
+    }
+
+    private IGrainStorage HistoryStorage => services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Goals);
+
+    private Task<StoredHistory> ReadHistoryAsync() =>
+        DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId());
+
+    /// <summary>Runs <paramref name="step"/> (a read, or a read-merge-write, of the history) once the steps before it are done.</summary>
+    private Task<T> InHistoryLane<T>(Func<Task<T>> step)
+    {
+        _historySteps++;
+        var run = AfterAsync(_historyLane, step);
+        _historyLane = run.IsCompleted ? Task.CompletedTask : run;
+        return run;
+    }
+
+    private async Task<T> AfterAsync<T>(Task previous, Func<Task<T>> step)
+    {
+        try
+        {
+            // A failed step was its own caller's to see; the next one only waits its turn.
+            await previous.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+            return await step();
         }
         finally
         {
-            // The last write of a quiet goal's chain: hold no finished task (and its state machine) until the next one.
-            if (--_archives == 0)
+            // The last step of a quiet goal's lane: hold no finished task (and its state machine) until the next one.
+            if (--_historySteps == 0)
             {
-                _archiving = Task.CompletedTask;
+                _historyLane = Task.CompletedTask;
             }
         }
     }
 
     /// <summary>
-    /// Arms a one-shot timer for the next moment time alone changes what the goal sees (a rolling window or an effect
-    /// horizon), so it re-decides then instead of waiting for an observation that may never come. No polling.
+    /// Asks the silo's scheduler (<see cref="GoalWakeUps"/>) to wake the goal at the next moment time alone changes what it
+    /// sees (a rolling window or an effect horizon), so it re-decides then instead of waiting for an observation that may
+    /// never come. No polling.
     /// </summary>
     private void ScheduleWakeUp()
     {
         var now = time.GetUtcNow();
         var next = _engine.NextTimeChange(now);
-        // Only an earlier moment re-arms the timer. One armed for a later moment, or for one that no longer matters (an
-        // effect that showed, or that a write trimmed once expired), fires early, re-decides and re-arms: far cheaper than
-        // changing a timer on every loop, as each completed action moves its effect's horizon.
-        if (next is { } at && (_wakeUpAt is not { } armed || at < armed))
+        // Only an earlier moment replaces the wake-up asked for. One for a later moment, or for one that no longer matters
+        // (an effect that showed, or that a write trimmed once expired), comes early, re-decides and asks again: far cheaper
+        // than changing it on every loop, as each completed action moves its effect's horizon.
+        // One already past due was taken for delivery; should that call be lost, a new ticket keeps the goal's clock going.
+        if (next is { } at && (_wakeUp is not { } armed || at + WakeUpMargin < armed.At || armed.At < now))
         {
-            _wakeUpAt = at;
-            var due = at - now + TimeSpan.FromMilliseconds(10);
-            if (_wakeUp is null)
-            {
-                _wakeUp = this.RegisterGrainTimer(WakeUpAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
-            }
-            else
-            {
-                _wakeUp.Change(due, Timeout.InfiniteTimeSpan);
-            }
+            _wakeUp = _wakeUp is { } earlier
+                ? wakeUps.Move(earlier, at + WakeUpMargin)
+                : wakeUps.Schedule(this.GetGrainId(), at + WakeUpMargin);
         }
 
         // A far wake-up (a daily limit rolling over) must survive the goal being deactivated while idle, so it is also kept
@@ -913,9 +983,21 @@ internal sealed class GoalGrain(
         }
     }
 
-    private async Task WakeUpAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public Task WakeUpAsync(DateTimeOffset at)
     {
-        _wakeUpAt = null;
+        if (_wakeUp?.At != at)
+        {
+            // Replaced by an earlier wake-up since, or asked for by an earlier activation.
+            return Task.CompletedTask;
+        }
+
+        _wakeUp = null;
+        return WakeUpNowAsync();
+    }
+
+    private async Task WakeUpNowAsync()
+    {
         if (_engine.IsActive)
         {
             var now = time.GetUtcNow();

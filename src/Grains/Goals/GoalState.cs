@@ -126,10 +126,38 @@ public sealed class PendingAction
     [Id(4)] public DateTimeOffset? CompletedAt { get; set; }
 
     /// <summary>Metric → expected change not yet observed (declared × correction).</summary>
-    [Id(5)] public Dictionary<string, double> ExpectedEffects { get; set; } = [];
+    [Id(11)] public MetricValues ExpectedEffects { get; set; } = new();
 
     /// <summary>Metric → its value when the action was decided (absent when unknown).</summary>
-    [Id(6)] public Dictionary<string, double> Baselines { get; set; } = [];
+    [Id(12)] public MetricValues Baselines { get; set; } = new();
+
+    /// <summary>The expected effects as states written before <see cref="ExpectedEffects"/> was a <see cref="MetricValues"/> stored them; read, never written.</summary>
+    [Id(5)]
+    public Dictionary<string, double>? LegacyExpectedEffects
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 } && ExpectedEffects.Count == 0)
+            {
+                ExpectedEffects = new MetricValues(value);
+            }
+        }
+    }
+
+    /// <summary>The baselines as states written before <see cref="Baselines"/> was a <see cref="MetricValues"/> stored them; read, never written.</summary>
+    [Id(6)]
+    public Dictionary<string, double>? LegacyBaselines
+    {
+        get => null;
+        set
+        {
+            if (value is { Count: > 0 } && Baselines.Count == 0)
+            {
+                Baselines = new MetricValues(value);
+            }
+        }
+    }
 
     /// <summary>The call's arguments, kept so an interrupted call can be re-issued with the same key.</summary>
     [Id(7)] public JsonElement Arguments { get; set; }

@@ -28,6 +28,7 @@ public static class MdlGrainsServiceCollectionExtensions
         services.TryAddSingleton<FunctionGrains>();
         services.TryAddSingleton<IFunctionDirectory>(sp => sp.GetRequiredService<FunctionCatalog>());
         services.TryAddSingleton<DecisionPolicies>();
+        services.TryAddSingleton<GoalWakeUps>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, FunctionGrantFilter>());
         services.AddMdlFunction<RecommendItemsFunction>();
         services.AddMdlFunction<NotifyPushFunction>();

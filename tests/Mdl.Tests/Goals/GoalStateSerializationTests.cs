@@ -98,6 +98,58 @@ public sealed class GoalStateSerializationTests
 
         Assert.Equal(7, loaded!.Decisions.Single().Seq);
     }
+
+    [Fact]
+    public void A_pending_action_s_effects_and_baselines_round_trip()
+    {
+        var action = new PendingAction { Seq = 3, Function = "f" };
+        action.ExpectedEffects["a"] = 1.5;
+        action.ExpectedEffects["b"] = -2;
+        action.Baselines["a"] = 10;
+        var state = new GoalState { Actions = [action] };
+
+        var copy = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(state))!.Actions.Single();
+
+        Assert.Equal([new("a", 1.5), new("b", -2.0)], copy.ExpectedEffects.ToArray());
+        Assert.Equal([new KeyValuePair<string, double>("a", 10)], copy.Baselines.ToArray());
+    }
+
+    [Fact]
+    public void A_state_with_a_pending_action_s_effects_and_baselines_as_dictionaries_still_loads_them()
+    {
+        var old = new LegacyActionsGoalState
+        {
+            Actions = [new LegacyPendingAction { Seq = 4, Function = "f", ExpectedEffects = new() { ["a"] = 2, ["b"] = 3 }, Baselines = new() { ["a"] = 7 } }],
+        };
+
+        var loaded = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(old))!.Actions.Single();
+
+        Assert.Equal((4L, "f"), (loaded.Seq, loaded.Function));
+        Assert.Equal(2, loaded.ExpectedEffects["a"]);
+        Assert.Equal(3, loaded.ExpectedEffects["b"]);
+        Assert.Equal(2, loaded.ExpectedEffects.Count);
+        Assert.Equal(7, Assert.Single(loaded.Baselines).Value);
+    }
+}
+
+/// <summary>The goal state's actions field (id 7) holding actions in their earlier form.</summary>
+[GenerateSerializer, Alias("mdl.GoalState.legacy-actions-test")]
+public sealed class LegacyActionsGoalState
+{
+    [Id(7)] public List<LegacyPendingAction> Actions { get; set; } = [];
+}
+
+/// <summary>A pending action as stored before its maps were <see cref="MetricValues"/> (ids 5 and 6, dictionaries).</summary>
+[GenerateSerializer, Alias("mdl.PendingAction.legacy-test")]
+public sealed class LegacyPendingAction
+{
+    [Id(0)] public long Seq { get; set; }
+
+    [Id(1)] public string Function { get; set; } = "";
+
+    [Id(5)] public Dictionary<string, double> ExpectedEffects { get; set; } = [];
+
+    [Id(6)] public Dictionary<string, double> Baselines { get; set; } = [];
 }
 
 /// <summary>The field the dedupe window was first stored in (id 4, a list of strings).</summary>
