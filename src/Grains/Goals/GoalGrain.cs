@@ -82,6 +82,14 @@ internal sealed class GoalGrain(
     // state dropping what it wrote would miss those decisions, and two archives' read-merge-writes must not interleave.
     private Task _historyLane = Task.CompletedTask;
     private int _historySteps;
+
+    // A busy goal's history as it last read or wrote it, kept for HistoryWriteDelay after the last use: a goal archiving
+    // a batch of decisions every second or two would otherwise read (and decode) its whole history back each time, and
+    // again for each outcome that arrives after its decision moved there. Only this activation writes the history, so
+    // the copy stays what storage holds; a failed write drops it. A goal with nothing in flight and no decision waiting
+    // (an idle one) keeps none.
+    private StoredHistory? _busyHistory;
+    private IGrainTimer? _busyHistoryTimer;
     private IGrainTimer? _outcomeTimer;
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
@@ -874,11 +882,14 @@ internal sealed class GoalGrain(
             // Nor does the list of written decisions keep them alive: only those still in the state may move later.
             _engine.DecisionsArchived(batch);
             _written = Array.FindAll(_written, w => !batch.Contains(w));
+            KeepIfBusy(stored);
             return true;
         }
         catch (Exception exception)
         {
-            // They stay in the state, which is durable, and move with a later attempt.
+            // They stay in the state, which is durable, and move with a later attempt; the kept copy may hold the merge
+            // that failed to write, so the next step reads storage again.
+            DropBusyHistory();
             logger.LogWarning(exception, "Goal {GoalId} could not write its decision history", GoalId);
             return false;
         }
@@ -886,8 +897,53 @@ internal sealed class GoalGrain(
 
     private IGrainStorage HistoryStorage => services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Goals);
 
-    private Task<StoredHistory> ReadHistoryAsync() =>
-        DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId());
+    private async Task<StoredHistory> ReadHistoryAsync()
+    {
+        if (_busyHistory is { } kept)
+        {
+            KeepIfBusy(kept);
+            return kept;
+        }
+
+        var stored = await DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId());
+        KeepIfBusy(stored);
+        return stored;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="history"/> (as storage holds it now) for the next history step, for one more
+    /// <see cref="GoalEngineOptions.HistoryWriteDelay"/>, when another step is coming: an action is in flight or a
+    /// decision waits to move. Else lets it go.
+    /// </summary>
+    private void KeepIfBusy(StoredHistory history)
+    {
+        if (_engine.InFlightCount == 0 && state.State.Decisions.Count == 0)
+        {
+            DropBusyHistory();
+            return;
+        }
+
+        _busyHistory = history;
+        if (_busyHistoryTimer is { } timer)
+        {
+            timer.Change(options.Value.HistoryWriteDelay, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        _busyHistoryTimer = OneShot(() =>
+        {
+            _busyHistoryTimer = null;
+            _busyHistory = null;
+            return Task.CompletedTask;
+        }, options.Value.HistoryWriteDelay);
+    }
+
+    private void DropBusyHistory()
+    {
+        _busyHistory = null;
+        _busyHistoryTimer?.Dispose();
+        _busyHistoryTimer = null;
+    }
 
     /// <summary>Runs <paramref name="step"/> (a read, or a read-merge-write, of the history) once the steps before it are done.</summary>
     private Task<T> InHistoryLane<T>(Func<Task<T>> step)
