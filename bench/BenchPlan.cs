@@ -12,8 +12,11 @@ internal sealed record BenchPlan
     /// <summary>Stream samples (round-robin), after one warm-up publish per goal.</summary>
     public int StreamSamples { get; init; } = 400;
 
-    /// <summary>How long the silo is left alone before the idle CPU is measured.</summary>
+    /// <summary>How long the silo is left alone before the idle CPU is measured, at least.</summary>
     public TimeSpan IdleSettle { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long the settle may wait, at most, for the JIT to finish tiering up what the traffic before made hot.</summary>
+    public TimeSpan IdleMaxSettle { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long the idle CPU is measured over.</summary>
     public TimeSpan IdleWindow { get; init; } = TimeSpan.FromSeconds(10);
@@ -66,6 +69,7 @@ internal sealed record BenchPlan
         DirectSamples = 3_000,
         StreamSamples = 40,
         IdleSettle = TimeSpan.FromSeconds(2),
+        IdleMaxSettle = TimeSpan.FromSeconds(4),
         IdleWindow = TimeSpan.FromSeconds(5),
         IdleNoGoalsWindow = TimeSpan.Zero,
         ThroughputWarmup = TimeSpan.FromSeconds(1),

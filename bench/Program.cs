@@ -88,6 +88,7 @@ results.Config["streams"] = streams;
 results.Config["streamPullPeriodMs"] = streams == "memory" ? pullMs ?? 100 : null;
 results.Config["activeGoals"] = plan.ActiveGoals;
 results.Config["idleSettleSeconds"] = plan.IdleSettle.TotalSeconds;
+results.Config["idleMaxSettleSeconds"] = plan.IdleMaxSettle.TotalSeconds;
 results.Config["idleWindowSeconds"] = plan.IdleWindow.TotalSeconds;
 results.Config["concurrency"] = plan.Concurrency;
 results.Config["memoryGoals"] = plan.MemoryGoals;
@@ -117,7 +118,9 @@ await using (var cluster = await BenchCluster.StartAsync(
     if (Runs("idle") && plan.IdleNoGoalsWindow > TimeSpan.Zero)
     {
         // The silo has started but done nothing yet: wait out the start-up work (JIT, first timers) before measuring.
-        results.Details["idleCpuPercentNoGoals"] = await IdleCpu.MeasureAsync(plan.IdleSettle * 2, plan.IdleNoGoalsWindow);
+        var noGoals = await IdleCpu.MeasureAsync(plan.IdleSettle * 2, plan.IdleMaxSettle, plan.IdleNoGoalsWindow);
+        results.Details["idleCpuPercentNoGoals"] = noGoals.Percent;
+        results.Details["idleNoGoalsJitMs"] = noGoals.JitMs;
         Step($"idle CPU with no goals: {results.Details["idleCpuPercentNoGoals"]} % of one core over {plan.IdleNoGoalsWindow.TotalSeconds:0} s");
     }
 
@@ -167,8 +170,13 @@ await using (var cluster = await BenchCluster.StartAsync(
 
     if (Runs("idle"))
     {
-        results.IdleCpuPercent = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleWindow);
-        Step($"idle CPU with {plan.ActiveGoals:N0} active goals: {results.IdleCpuPercent} % of one core over {plan.IdleWindow.TotalSeconds:0} s");
+        var idle = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleMaxSettle, plan.IdleWindow);
+        results.IdleCpuPercent = idle.Percent;
+        results.Details["idleJitMs"] = idle.JitMs;
+        results.Details["idleMethodsCompiled"] = idle.MethodsCompiled;
+        results.Details["idleSettledSeconds"] = idle.SettledSeconds;
+        Step($"idle CPU with {plan.ActiveGoals:N0} active goals: {results.IdleCpuPercent} % of one core over {plan.IdleWindow.TotalSeconds:0} s " +
+            $"after {idle.SettledSeconds:0.0} s to settle (in the window: JIT {idle.JitMs:0} ms, {idle.MethodsCompiled} methods compiled)");
     }
 
     if (Runs("throughput"))
@@ -306,7 +314,7 @@ await using (var cluster = await BenchCluster.StartAsync(
     {
         // Last, because it stops the client: the same goals, now with the silo alone in the process.
         await cluster.StopClientAsync();
-        results.Details["idleCpuPercentSiloOnly"] = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleWindow);
+        results.Details["idleCpuPercentSiloOnly"] = (await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleMaxSettle, plan.IdleWindow)).Percent;
         Step($"idle CPU with {plan.ActiveGoals:N0} active goals, client stopped: {results.Details["idleCpuPercentSiloOnly"]} % of one core");
     }
 

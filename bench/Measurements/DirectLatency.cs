@@ -4,6 +4,7 @@ using Mdl.Bench.Functions;
 using Mdl.Bench.Goals;
 using Mdl.Bench.Reporting;
 using Mdl.Bench.Storage;
+using Mdl.Observations;
 
 namespace Mdl.Bench.Measurements;
 
@@ -32,8 +33,9 @@ internal static class DirectLatency
             var writes0 = SignallingGrainStorage.GoalWrites;
             var ticks0 = SignallingGrainStorage.GoalWriteTicks;
             var expected = BenchSignals.ExpectRun(id);
+            Observation[] trigger = [BenchDefinitions.Trigger()]; // built before the clock starts: the sender's work, not the path's
             var sent = Stopwatch.GetTimestamp();
-            var receipt = goal.ObserveAsync([BenchDefinitions.Trigger()]);
+            var receipt = goal.ObserveAsync(trigger);
             var ran = await Waits.Run(expected, id);
             await Waits.Bounded(receipt, $"the acknowledgement of {id}");
             var acked = Stopwatch.GetTimestamp();

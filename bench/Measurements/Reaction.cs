@@ -5,6 +5,7 @@ using Mdl.Bench.Goals;
 using Mdl.Bench.Reporting;
 using Mdl.Functions;
 using Mdl.Goals;
+using Mdl.Observations;
 
 namespace Mdl.Bench.Measurements;
 
@@ -108,8 +109,11 @@ internal static class Reaction
                 await Waits.Bounded(pushGoal.ObserveAsync([BenchDefinitions.Confirm()]), $"the confirmation of {pushId}");
                 await Task.Delay(gap);
                 var expected = BenchSignals.ExpectRun(pushId);
+
+                // The change is the observation being sent: it is built before the clock starts, as the polling side's is.
+                Observation[] change = [BenchDefinitions.Trigger()];
                 var changed = Stopwatch.GetTimestamp();
-                var receipt = pushGoal.ObserveAsync([BenchDefinitions.Trigger()]);
+                var receipt = pushGoal.ObserveAsync(change);
                 pushObservations++;
                 var ran = await Waits.Run(expected, pushId);
                 pushActions++;
@@ -224,8 +228,9 @@ internal static class Reaction
                 var k = nextLevel();
                 var key = $"{lazyId}/{k}";
                 var expected = BenchSignals.ExpectRun(key, trackOutcome: false);
+                Observation[] change = [BenchDefinitions.Reading(k)];
                 var changed = Stopwatch.GetTimestamp();
-                await Waits.Bounded(lazy.ObserveAsync([BenchDefinitions.Reading(k)]), "a lazy goal reading");
+                await Waits.Bounded(lazy.ObserveAsync(change), "a lazy goal reading");
                 var ran = await Waits.Run(expected, key);
                 samples.Add(Percentiles.Ms(changed, ran.Timestamp));
             }
