@@ -17,6 +17,9 @@ public sealed class GoalEngine
     private const string SpendWindow = "P1D";
     private static readonly MetricMapping SpendMapping = new() { Name = "spend", From = "spend", Field = "cost", Aggregate = Aggregates.Sum, Window = SpendWindow };
 
+    // What a function with no learnt corrections for a goal's metrics gets: one shared empty map, not one per decision.
+    private static readonly IReadOnlyDictionary<string, double> NoCorrections = new Dictionary<string, double>();
+
     private readonly GoalEngineOptions _options;
     private readonly HashSet<ulong> _recentIds;
 
@@ -803,9 +806,6 @@ public sealed class GoalEngine
 
         return found ?? NoCorrections;
     }
-
-    private static readonly IReadOnlyDictionary<string, double> NoCorrections = new Dictionary<string, double>();
-
 }
 
 /// <summary>What became of one observation.</summary>
