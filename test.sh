@@ -45,5 +45,19 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
 
+# The console log is long; repeat each failed test's name and first lines of its message just above the summary.
+if [ "$failed" -gt 0 ] && command -v python3 >/dev/null; then
+  python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in glob.glob(sys.argv[1] + "/*.trx"):
+    for result in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        message = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+        print("FAILED " + result.get("testName", "?"))
+        for line in message.splitlines()[:6]:
+            print("    " + line)
+PY
+fi
+
 echo "tests: $passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
