@@ -46,7 +46,12 @@ public sealed class ApiTests(SiloFixture silo)
     public async Task Low_activity_makes_the_goal_act_and_decisions_list_newest_first()
     {
         var id = Definitions.NewGoalId("api-act");
-        (await Http.PutAsync($"/api/goals/{id}", Json(UserDefinition))).EnsureSuccessStatusCode();
+
+        // The example's 500 ms call deadline is a production figure. The first call in a fresh test silo runs cold (JIT,
+        // first activations) on a shared CI machine, and how fast that is is the benchmark's subject, not this test's.
+        var relaxed = UserDefinition.Replace("\"deadlineMs\": 500", "\"deadlineMs\": 10000");
+        Assert.NotEqual(UserDefinition, relaxed);
+        (await Http.PutAsync($"/api/goals/{id}", Json(relaxed))).EnsureSuccessStatusCode();
 
         var post = await Http.PostAsync($"/api/goals/{id}/observations", Json("""[{"id":"a1","kind":"user.activity","data":{"score":0.2}},{"id":"a1","kind":"user.activity","data":{"score":0.2}}]"""));
 
