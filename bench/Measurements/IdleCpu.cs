@@ -30,16 +30,7 @@ internal static class IdleCpu
         GC.Collect();
         var settling = Stopwatch.StartNew();
         await Task.Delay(settle);
-        while (settling.Elapsed < maxSettle)
-        {
-            var before = System.Runtime.JitInfo.GetCompiledMethodCount();
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            if (System.Runtime.JitInfo.GetCompiledMethodCount() - before < QuietJitMethodsPerSecond)
-            {
-                break;
-            }
-        }
-
+        await Waits.JitQuiet(maxSettle - settling.Elapsed, QuietJitMethodsPerSecond);
         var settled = settling.Elapsed;
 
         using var process = Process.GetCurrentProcess();

@@ -21,6 +21,25 @@ internal static class Waits
         }
     }
 
+    /// <summary>
+    /// Waits, a second at a time and at most <paramref name="max"/>, until a second passes in which the JIT compiled
+    /// fewer than <paramref name="quietMethodsPerSecond"/> methods: tier-up of what the traffic before made hot runs in
+    /// the background for seconds after it, and a measurement taken meanwhile counts that compilation as its own.
+    /// </summary>
+    public static async Task JitQuiet(TimeSpan max, int quietMethodsPerSecond)
+    {
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
+        while (waiting.Elapsed < max)
+        {
+            var before = System.Runtime.JitInfo.GetCompiledMethodCount();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if (System.Runtime.JitInfo.GetCompiledMethodCount() - before < quietMethodsPerSecond)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>Awaits the function run expected for <paramref name="key"/>, forgetting the wait if it times out.</summary>
     public static async Task<FunctionRun> Run(Task<FunctionRun> run, string key)
     {
