@@ -60,7 +60,7 @@ internal static class Throughput
                     BenchSignals.Forget(id);
                 }
             }
-        }, onWindowStart: () =>
+        }, "loops", onWindowStart: () =>
         {
             writes0 = SignallingGrainStorage.GoalWrites;
             history0 = SignallingGrainStorage.HistoryWrites;
@@ -91,7 +91,7 @@ internal static class Throughput
     public static async Task<CallFigures> MeasureBaselineAsync(IClusterClient client, int keys, int concurrency, TimeSpan warmup, TimeSpan window)
     {
         var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
-            await Waits.Bounded(client.GetGrain<IBaselineFrontGrain>(index).CallAsync(index), "a baseline call"));
+            await Waits.Bounded(client.GetGrain<IBaselineFrontGrain>(index).CallAsync(index), "a baseline call"), "baseline");
         return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
     }
 
@@ -99,12 +99,12 @@ internal static class Throughput
     public static async Task<CallFigures> MeasureDurableBaselineAsync(IClusterClient client, int keys, int concurrency, TimeSpan warmup, TimeSpan window)
     {
         var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
-            await Waits.Bounded(client.GetGrain<IBaselineDurableFrontGrain>(index).CallAsync(index), "a durable baseline call"));
+            await Waits.Bounded(client.GetGrain<IBaselineDurableFrontGrain>(index).CallAsync(index), "a durable baseline call"), "durable baseline");
         return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
     }
 
     private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit, double BytesPerUnit)> MeasureAsync(
-        int concurrency, TimeSpan warmup, TimeSpan window, int keys, Func<int, Task> unit, Action? onWindowStart = null)
+        int concurrency, TimeSpan warmup, TimeSpan window, int keys, Func<int, Task> unit, string label, Action? onWindowStart = null)
     {
         var completed = 0L;
         using var stop = new CancellationTokenSource();
@@ -124,6 +124,9 @@ internal static class Throughput
         // right after start measured the loop at 0.37 CPU ms and 27.8 KB where the second measured 0.17 ms and 22.9 KB.
         await Waits.JitQuiet(MaxJitSettle, quietMethodsPerSecond: 5);
         onWindowStart?.Invoke();
+
+        // Printed so that a profiler can be attached inside the window (docs/benchmarks.md, "What reproduces each row").
+        Console.WriteLine($"         {label} window: {window.TotalSeconds:0} s from {DateTime.Now:HH:mm:ss}");
         using var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var allocated0 = GC.GetTotalAllocatedBytes();

@@ -16,15 +16,19 @@ namespace Mdl.Goals;
 /// Decision records kept in a goal's stored state, oldest first. Stored as one block of each record's own serialised
 /// bytes (<see cref="DecisionLogCodec"/>). A decision waits in the goal's state across many writes, and the history is
 /// rewritten whole; serialising every record field by field on every write was the largest part of a loop's CPU (the
-/// serializer tracks each object and string it writes). Records are immutable, so the bytes of a record written a
-/// second time are kept and reused while that same record stays in the log.
+/// serializer tracks each object and string it writes). Records are immutable, so the bytes of a record are kept and
+/// reused while that same record stays in the log, and follow it when it moves from a goal's state to its history.
 /// </summary>
 public sealed class DecisionLog : List<DecisionRecord>
 {
-    // The records the last write held, by reference, with their bytes once written twice: a record a busy goal writes
-    // again and again is encoded twice at most, while an idle goal, whose records are written once, keeps no copy of
-    // them in memory (a quarter of a user #55 goal's heap when every written record kept its bytes).
-    private List<(DecisionRecord Record, byte[]? Bytes)> _encoded = [];
+    // The records the last write or read held, by reference, with their bytes when kept. A record that still waits for
+    // its outcome will be replaced by the record with it, so its first write uses scratch memory; a record with its
+    // outcome never changes again, so its bytes are kept from its first write, and a record read from storage keeps the
+    // bytes it was read from. An idle goal holds them only until its decisions move to the history.
+    private List<(DecisionRecord Record, ReadOnlyMemory<byte>? Bytes)> _encoded = [];
+
+    // Spelled out: a bare null would become empty bytes through the conversion from byte[], not "none kept".
+    private static readonly ReadOnlyMemory<byte>? NotKept = null;
 
     /// <summary>An empty log.</summary>
     public DecisionLog()
@@ -49,20 +53,21 @@ public sealed class DecisionLog : List<DecisionRecord>
     }
 
     /// <summary>
-    /// Each record's serialised bytes, in order, reusing those kept for records written before. <paramref name="serialize"/>
+    /// Each record's serialised bytes, in order, reusing those kept for records written or read before. <paramref name="serialize"/>
     /// is told whether the bytes will be kept: kept bytes must be an array of their own, while bytes used once may be
     /// scratch memory that stays valid until the caller has written them.
     /// </summary>
     internal ReadOnlyMemory<byte>[] Encode(Func<DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)
     {
-        var encoded = new List<(DecisionRecord Record, byte[]? Bytes)>(Count);
+        var encoded = new List<(DecisionRecord Record, ReadOnlyMemory<byte>? Bytes)>(Count);
         var parts = new ReadOnlyMemory<byte>[Count];
         for (var i = 0; i < Count; i++)
         {
             var record = this[i];
             var (seen, known) = Find(record, i);
-            var bytes = known ?? serialize(record, seen);
-            encoded.Add((record, seen ? known ?? ArrayOf(bytes) : null));
+            var keep = seen || record.Outcome is not null;
+            var bytes = known ?? serialize(record, keep);
+            encoded.Add((record, keep ? known ?? ArrayOf(bytes) : NotKept));
             parts[i] = bytes;
         }
 
@@ -70,12 +75,40 @@ public sealed class DecisionLog : List<DecisionRecord>
         return parts;
     }
 
-    private static byte[] ArrayOf(ReadOnlyMemory<byte> bytes) =>
+    /// <summary>
+    /// Takes the bytes <paramref name="source"/> keeps for records this log now holds too: decisions moving from a goal's
+    /// state to its history are written to the history with the bytes the state's writes made.
+    /// </summary>
+    internal void ReuseBytesOf(DecisionLog source)
+    {
+        foreach (var (record, bytes) in source._encoded)
+        {
+            if (bytes is null || !Holds(record))
+            {
+                continue;
+            }
+
+            var known = _encoded.FindIndex(entry => ReferenceEquals(entry.Record, record));
+            if (known < 0)
+            {
+                _encoded.Add((record, bytes));
+            }
+            else if (_encoded[known].Bytes is null)
+            {
+                _encoded[known] = (record, bytes);
+            }
+        }
+    }
+
+    private static ReadOnlyMemory<byte> ArrayOf(ReadOnlyMemory<byte> bytes) =>
         MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
+            ? bytes
             : bytes.ToArray();
 
-    /// <summary>Reads the stored form: per record, its length (4 bytes, little-endian) and its serialised bytes.</summary>
+    /// <summary>
+    /// Reads the stored form: per record, its length (4 bytes, little-endian) and its serialised bytes. Each record keeps
+    /// the bytes it was read from, so the next write does not serialise it again.
+    /// </summary>
     internal static DecisionLog Decode(byte[] block, Func<ReadOnlyMemory<byte>, DecisionRecord> deserialize)
     {
         var log = new DecisionLog();
@@ -83,28 +116,38 @@ public sealed class DecisionLog : List<DecisionRecord>
         while (at < block.Length)
         {
             var length = BinaryPrimitives.ReadInt32LittleEndian(block.AsSpan(at));
-            log.Add(deserialize(block.AsMemory(at + sizeof(int), length)));
+            var bytes = block.AsMemory(at + sizeof(int), length);
+            var record = deserialize(bytes);
+            log.Add(record);
+            log._encoded.Add((record, bytes));
             at += sizeof(int) + length;
         }
 
         return log;
     }
 
+    /// <summary>Whether this log holds <paramref name="record"/> itself (sorted by seq, so searched from the newest end).</summary>
+    private bool Holds(DecisionRecord record)
+    {
+        var index = DecisionMerge.FindIndex(this, record.Seq);
+        return index >= 0 && ReferenceEquals(this[index], record);
+    }
+
     /// <summary>What the last encode knew of <paramref name="record"/>: usually at the same index, or close to it.</summary>
-    private (bool Seen, byte[]? Bytes) Find(DecisionRecord record, int index)
+    private (bool Seen, ReadOnlyMemory<byte>? Bytes) Find(DecisionRecord record, int index)
     {
         var encoded = _encoded;
         for (var offset = 0; offset < encoded.Count; offset++)
         {
             // Records leave from the front (archived) and join at the back, so search outward from the same index.
-            var j = (index + offset) % encoded.Count;
+            var j = (Math.Max(0, index) + offset) % encoded.Count;
             if (ReferenceEquals(encoded[j].Record, record))
             {
                 return (true, encoded[j].Bytes);
             }
         }
 
-        return (false, null);
+        return (false, NotKept);
     }
 }
 
@@ -130,9 +173,9 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
             return;
         }
 
-        // One length-prefixed block: per record, its length and its bytes. Records written once are serialised into a
-        // scratch buffer of this thread's, not into arrays of their own: a loop writes its new decision twice (ahead of the
-        // call, then with the outcome) before its bytes are worth keeping.
+        // One length-prefixed block: per record, its length and its bytes. Records not kept are serialised into a scratch
+        // buffer of this thread's, not into arrays of their own: a loop writes its new decision ahead of the call, and the
+        // record with the outcome replaces it.
         var scratch = Scratch.Take();
         try
         {

@@ -876,6 +876,7 @@ internal sealed class GoalGrain(
             // Read, merge, write: the activation keeps no copy of the history between archives.
             var stored = await ReadHistoryAsync();
             DecisionMerge.Into(stored.State.Decisions, batch, options.Value.DecisionHistory);
+            stored.State.Decisions.ReuseBytesOf(state.State.Decisions);
             await DecisionHistoryStorage.WriteAsync(HistoryStorage, this.GetGrainId(), stored);
 
             // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).

@@ -3,7 +3,10 @@ using Mdl.Goals;
 
 namespace Mdl.Tests.Goals;
 
-/// <summary>What a decision log keeps between writes: a record's bytes once it has been written twice, and no more.</summary>
+/// <summary>
+/// What a decision log keeps between writes: a record's bytes from its first write once it has its outcome (else from its
+/// second), the bytes it was read from, and the bytes a goal's state hands its history; nothing of a record it no longer holds.
+/// </summary>
 public sealed class DecisionLogTests
 {
     private int _serialized;
@@ -41,17 +44,65 @@ public sealed class DecisionLogTests
         log.Encode(Serialize);
         log.Encode(Serialize);
 
-        // Records are immutable: gaining an outcome makes a new record, which has no bytes kept yet.
-        log[0] = first with { Outcome = new ActionOutcome { Status = OutcomeStatus.Succeeded } };
+        // Records are immutable: gaining an outcome makes a new record, which has no bytes kept yet. It never changes
+        // again, so its first write keeps them.
+        log[0] = first with { Outcome = Succeeded };
         log.Encode(Serialize);
         log.Encode(Serialize);
-        Assert.Equal(4, _serialized);
+        Assert.Equal((3, 2), (_serialized, _kept));
 
         // Removed (archived) and written again later, the same record starts over: its kept bytes went with it.
         var changed = log[0];
         log.RemoveAll(r => r.Seq == 1);
         log.Add(changed);
         log.Encode(Serialize);
-        Assert.Equal(5, _serialized);
+        Assert.Equal(4, _serialized);
+    }
+
+    [Fact]
+    public void A_record_read_from_storage_is_written_again_from_the_bytes_it_was_read_from()
+    {
+        var stored = new DecisionLog([new DecisionRecord { Seq = 7 }]);
+        var block = Block(stored.Encode(Serialize));
+        _serialized = 0;
+
+        var read = DecisionLog.Decode(block, bytes => new DecisionRecord { Seq = BitConverter.ToInt64(bytes.Span) });
+        var parts = read.Encode(Serialize);
+
+        Assert.Equal(0, _serialized);
+        Assert.Equal(BitConverter.GetBytes(7L), parts.Single().ToArray());
+    }
+
+    [Fact]
+    public void A_history_writes_the_decisions_it_takes_from_the_state_with_the_states_bytes()
+    {
+        var done = new DecisionRecord { Seq = 1, Outcome = Succeeded };
+        var waiting = new DecisionRecord { Seq = 2 };
+        var state = new DecisionLog([done, waiting]);
+        state.Encode(Serialize);
+        Assert.Equal((2, 1), (_serialized, _kept));
+
+        // The history takes the finished decision as it is, and holds its own copy of the waiting one (as a merge that
+        // made a new record would): only the first comes with bytes.
+        var history = new DecisionLog([new DecisionRecord { Seq = 0 }, done, waiting with { }]);
+        history.ReuseBytesOf(state);
+        var parts = history.Encode(Serialize);
+
+        Assert.Equal(4, _serialized);
+        Assert.Equal(BitConverter.GetBytes(1L), parts[1].ToArray());
+    }
+
+    private static ActionOutcome Succeeded => new() { Status = OutcomeStatus.Succeeded };
+
+    private static byte[] Block(ReadOnlyMemory<byte>[] parts)
+    {
+        var block = new List<byte>();
+        foreach (var part in parts)
+        {
+            block.AddRange(BitConverter.GetBytes(part.Length));
+            block.AddRange(part.ToArray());
+        }
+
+        return [.. block];
     }
 }
