@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Shares of a `perf script -F comm,tid,ip,sym` profile's samples, per part of the loop.
+
+A sample counts for the part its innermost recognised frame belongs to (so the state's codecs count as the state's
+serialisation even when the goal's grain called them); samples on the GC's and the JIT's own threads count apart.
+Further arguments are regular expressions: for each, the share of samples with any frame matching it (inclusive).
+"""
+import collections
+import re
+import sys
+
+PARTS = [
+    ("goal state and history serialisation", r"Mdl\.Storage\.BinaryGrainStorageSerializer|OrleansCodeGen\.Mdl|DecisionLog|JsonElementCodec|Mdl\..*Codec"),
+    ("harness storage", r"Mdl\.Bench\.Storage"),
+    ("Orleans storage bridge", r"StateStorageBridge"),
+    ("Polly", r"Polly\."),
+    ("goal engine (observe, orient, decide)", r"Mdl\.Goals\.GoalEngine|Mdl\.Decisions|Mdl\.Objectives|Mdl\.Metrics"),
+    ("telemetry", r"Mdl\.Telemetry"),
+    ("functions (filter, worker, deadlines)", r"Mdl\.Functions"),
+    ("goal grain shell", r"Mdl\.Goals\."),
+    ("other product code", r"Mdl\.(?!Bench)"),
+    ("harness", r"Mdl\.Bench"),
+    ("Orleans messaging", r"Orleans\.Runtime\.Messaging|Orleans\.Messaging|MessageCenter|Orleans\.Networking"),
+    ("Orleans serialisation (messages)", r"Orleans\.Serialization"),
+    ("Orleans scheduler", r"Orleans\.Runtime\.Scheduler|ActivationData|WorkItemGroup"),
+    ("Orleans, other", r"Orleans\."),
+    ("System.Text.Json", r"System\.Text\.Json"),
+    ("sockets and pipes", r"System\.Net\.Sockets|System\.IO\.Pipelines"),
+    ("thread pool", r"ThreadPool|PortableThreadPool|LowLevelLifoSemaphore|WorkerThread"),
+    ("tasks and async", r"System\.Threading\.Tasks"),
+]
+
+
+def read(path):
+    samples, current = [], None
+    with open(path, errors="replace") as lines:
+        for line in lines:
+            if not line.strip():
+                if current is not None:
+                    samples.append(current)
+                current = None
+            elif not line[0].isspace():
+                current = [line.strip()]
+            elif current is not None:
+                parts = line.strip().split(" ", 1)
+                current.append(parts[1] if len(parts) > 1 else "?")
+    if current is not None:
+        samples.append(current)
+    return samples
+
+
+def part_of(sample):
+    thread = sample[0]
+    if "Server GC" in thread or "BGC" in thread:
+        return "GC threads"
+    if "Tiered Com" in thread:
+        return "JIT's background thread"
+    for frame in sample[1:]:
+        for name, pattern in PARTS:
+            if re.search(pattern, frame):
+                return name
+    return "other (kernel, runtime, unnamed)"
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: perf_categories.py PERF_SCRIPT_OUTPUT [FRAME_REGEX ...]")
+    samples = read(sys.argv[1])
+    if not samples:
+        sys.exit("perf_categories: no samples in " + sys.argv[1])
+    total = len(samples)
+    shares = collections.Counter(part_of(s) for s in samples)
+    print(f"{total} samples")
+    for name, count in shares.most_common():
+        print(f"{100 * count / total:5.1f} %  {name}")
+    for pattern in sys.argv[2:]:
+        count = sum(1 for s in samples if any(re.search(pattern, f) for f in s[1:]))
+        print(f"{100 * count / total:5.1f} %  with a frame matching {pattern}")
+
+
+if __name__ == "__main__":
+    main()
