@@ -80,15 +80,16 @@ public sealed class DecisionLogTests
         var waiting = new DecisionRecord { Seq = 2 };
         var state = new DecisionLog([done, waiting]);
         state.Encode(Serialize);
-        Assert.Equal((2, 1), (_serialized, _kept));
+        state.Encode(Serialize);
+        Assert.Equal((3, 2), (_serialized, _kept));
 
-        // The history takes the finished decision as it is, and holds its own copy of the waiting one (as a merge that
-        // made a new record would): only the first comes with bytes.
-        var history = new DecisionLog([new DecisionRecord { Seq = 0 }, done, waiting with { }]);
+        // The history takes the finished decision as it is, and holds a record of its own for the waiting one, as a merge
+        // that put an outcome on it would: only the first may be written from the state's bytes.
+        var history = new DecisionLog([new DecisionRecord { Seq = 0 }, done, waiting with { Outcome = Succeeded }]);
         history.ReuseBytesOf(state);
         var parts = history.Encode(Serialize);
 
-        Assert.Equal(4, _serialized);
+        Assert.Equal(5, _serialized);
         Assert.Equal(BitConverter.GetBytes(1L), parts[1].ToArray());
     }
 
