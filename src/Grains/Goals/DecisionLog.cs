@@ -140,7 +140,7 @@ public sealed class DecisionLog : List<DecisionRecord>
         for (var offset = 0; offset < encoded.Count; offset++)
         {
             // Records leave from the front (archived) and join at the back, so search outward from the same index.
-            var j = (Math.Max(0, index) + offset) % encoded.Count;
+            var j = (index + offset) % encoded.Count;
             if (ReferenceEquals(encoded[j].Record, record))
             {
                 return (true, encoded[j].Bytes);
