@@ -27,7 +27,8 @@ namespace Mdl.Goals;
 /// <remarks>
 /// The grain is reentrant so it keeps observing while its actions are in flight. Engine methods never await, so state
 /// only changes between awaits; writes are serialised and coalesced (a write covers every change made before it began).
-/// A decision is written before its function is called (write-ahead), and calls are re-issued with the same
+/// A decision to call an external function is written before the call goes out (write-ahead); calls of read-only and
+/// idempotent functions, harmless to repeat, go out while their decision is written. Calls are re-issued with the same
 /// idempotency key if the goal restarts while they are in flight.
 /// </remarks>
 [Reentrant]
@@ -316,7 +317,7 @@ internal sealed class GoalGrain(
             // A duplicate also waits, in case the original is still being written by a call this one overtook.
             if (changed || duplicates > 0)
             {
-                await PersistAsync();
+                await WriteAheadAsync(actions);
             }
         }
         finally
@@ -329,7 +330,8 @@ internal sealed class GoalGrain(
 
         Notify(decided);
 
-        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
+        // The calls left are external ones, whose decisions are durable now: they go out before the audit entries are
+        // serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
@@ -402,13 +404,14 @@ internal sealed class GoalGrain(
             await DecideAsync(trigger, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
             if (actions.Count > 0 || _changes > _saved)
             {
-                await PersistAsync();
+                await WriteAheadAsync(actions);
             }
         }
 
         Notify(decided);
 
-        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
+        // The calls left are external ones, whose decisions are durable now: they go out before the audit entries are
+        // serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
@@ -621,8 +624,8 @@ internal sealed class GoalGrain(
 
             if (actions.Count > 0)
             {
-                // Write-ahead: the new decision (and this outcome with it) is durable before its function is called.
-                await PersistAsync();
+                // Write-ahead: the new decision (and this outcome with it) is durable before an external call goes out.
+                await WriteAheadAsync(actions);
             }
             else
             {
@@ -634,7 +637,8 @@ internal sealed class GoalGrain(
 
         Notify(decided);
 
-        // The decisions are durable: their calls go out before the audit entries are serialised and appended.
+        // The calls left are external ones, whose decisions are durable now: they go out before the audit entries are
+        // serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
@@ -719,6 +723,43 @@ internal sealed class GoalGrain(
             watchers.Notify(w => w.OnDecision(decision));
         }
     }
+
+    /// <summary>
+    /// Writes the state ahead of the calls in <paramref name="actions"/>. Calls of read-only and idempotent functions go out
+    /// first and leave the list: repeating one is harmless, so it need not wait for its decision to be durable (if the
+    /// write fails, the observation is not acknowledged, and its retry may call again). Calls of external functions stay
+    /// in the list, for the caller to start once the write is done.
+    /// </summary>
+    private async Task WriteAheadAsync(List<ActionStart> actions)
+    {
+        // Start the repeat-safe calls in order, and keep the others, in order, at the front of the list.
+        var waiting = 0;
+        for (var i = 0; i < actions.Count; i++)
+        {
+            var action = actions[i];
+            if (IsRepeatSafe(action))
+            {
+                StartAction(action);
+            }
+            else
+            {
+                actions[waiting++] = action;
+            }
+        }
+
+        if (waiting < actions.Count)
+        {
+            actions.RemoveRange(waiting, actions.Count - waiting);
+
+            // The calls' turns are queued on this thread: let them run before the write, rather than behind it.
+            await new BehindQueuedWork();
+        }
+
+        await PersistAsync();
+    }
+
+    private bool IsRepeatSafe(ActionStart action) =>
+        functions.Find(action.Request.Call.Function)?.SideEffect is SideEffectClass.ReadOnly or SideEffectClass.Idempotent;
 
     /// <summary>Writes the state, joining a write that has not started yet (group commit).</summary>
     private async Task PersistAsync()

@@ -111,3 +111,10 @@ public sealed class WobblyFunction() : LoggedTestFunction("test.wobbly", "queue.
         return attempt < 3 ? throw new TimeoutException($"attempt {attempt} lost") : FunctionResult.Success(new { attempt });
     }
 }
+
+/// <summary><c>test.ship</c> (external, so its call waits for its decision's write): drains like <c>test.drain</c>.</summary>
+public sealed class ShipFunction() : LoggedTestFunction("test.ship", "queue.depth", -5, SideEffectClass.External, 0.1, "queue")
+{
+    /// <inheritdoc />
+    protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { shipped = 5 });
+}

@@ -9,8 +9,8 @@ using Orleans.TestingHost;
 
 namespace Mdl.Tests.Hosting;
 
-/// <summary>An in-process Orleans test cluster with the loop's grains, memory storage, the product's push streams and the test functions.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+/// <summary>An in-process Orleans test cluster of one silo, as its subclass configures it, for a test class or collection to share.</summary>
+public abstract class OneSiloCluster : IAsyncLifetime
 {
     /// <summary>The cluster.</summary>
     public TestCluster Cluster { get; private set; } = null!;
@@ -22,8 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new TestClusterBuilder(1);
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        Configure(builder);
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -33,6 +32,27 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+    }
+
+    /// <summary>Adds the silo's (and the client's) configurators.</summary>
+    protected abstract void Configure(TestClusterBuilder builder);
+
+    /// <summary>What every test silo of the loop has: memory storage for goals and subscriptions, push streams, in-memory reminders.</summary>
+    protected static ISiloBuilder LoopBasics(ISiloBuilder siloBuilder) => siloBuilder
+        .AddMemoryGrainStorage(StorageNames.Goals)
+        .AddMemoryGrainStorage(StorageNames.PubSub)
+        .AddMdlPushStreams(StreamNames.Provider)
+        .UseInMemoryReminderService();
+}
+
+/// <summary>An in-process Orleans test cluster with the loop's grains, memory storage, the product's push streams and the test functions.</summary>
+public sealed class ClusterFixture : OneSiloCluster
+{
+    /// <inheritdoc />
+    protected override void Configure(TestClusterBuilder builder)
+    {
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator
@@ -45,11 +65,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
-            siloBuilder
-                .AddMemoryGrainStorage(StorageNames.Goals)
-                .AddMemoryGrainStorage(StorageNames.PubSub)
-                .AddMdlPushStreams(StreamNames.Provider)
-                .UseInMemoryReminderService()
+            LoopBasics(siloBuilder)
                 .AddActivityPropagation()
                 .ConfigureServices(services => services
                     .AddMdlGrains()

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using Mdl.Goals;
+using Mdl.Hosting;
+using Mdl.Observations;
+using Mdl.Storage;
+using Mdl.Tests.Hosting;
+using Mdl.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Mdl.Tests.Goals;
+
+/// <summary>
+/// When a decision's call goes out relative to the write that makes the decision durable: calls of external functions
+/// wait for it (write-ahead); calls of idempotent functions, which are harmless to repeat, go out while it is written.
+/// Either way the observation is acknowledged only once the write is done, and each call is made once.
+/// </summary>
+public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) : IClassFixture<WriteAheadTests.HeldWritesCluster>
+{
+    private IGoalGrain Goal(string id) => fixture.Client.GetGrain<IGoalGrain>(id);
+
+    private static Observation Depth(double depth) => new("queue.sample", new { depth });
+
+    [Fact]
+    public async Task An_idempotent_function_is_called_while_its_decision_is_written_and_the_ack_waits_for_the_write()
+    {
+        var id = Definitions.NewGoalId("ahead-idem");
+        await Goal(id).PutDefinitionAsync(Definitions.Queue());
+        HeldWritesStorage.Hold(id);
+
+        var ack = Goal(id).ObserveAsync([Depth(20)]);
+
+        try
+        {
+            // Both drains: the first call's outcome decides the second, and neither waits for the held write.
+            await Eventually.WaitAsync(() => Task.FromResult(TestFunctionLog.CallsFor(id)), calls => calls.Length == 2, "both calls, while the write is held");
+            await HeldWritesStorage.WriteStarted(id).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.False(ack.IsCompleted, "the observation was acknowledged before its write was done");
+        }
+        finally
+        {
+            HeldWritesStorage.Release(id);
+        }
+
+        Assert.Equal(new ObserveReceipt(1, 0), await ack);
+        var snapshot = await Eventually.WaitAsync(
+            () => Goal(id).GetSnapshotAsync(),
+            s => s!.DecisionsMade == 2 && s.InFlight.Length == 0,
+            "both drains done and fed back");
+        Assert.Equal([$"{id}/1", $"{id}/2"], TestFunctionLog.CallsFor(id).Select(c => c.IdempotencyKey));
+        Assert.Equal(10, snapshot!.Objectives[0].Projected);
+    }
+
+    [Fact]
+    public async Task An_external_function_is_called_only_once_its_decision_is_written()
+    {
+        var id = Definitions.NewGoalId("ahead-ext");
+        await Goal(id).PutDefinitionAsync(Definitions.Queue(functions: ["test.ship"]));
+        HeldWritesStorage.Hold(id);
+
+        var ack = Goal(id).ObserveAsync([Depth(20)]);
+
+        try
+        {
+            await HeldWritesStorage.WriteStarted(id).WaitAsync(TimeSpan.FromSeconds(10));
+
+            // An idempotent call goes out within milliseconds of the write starting (the test above); this one must not.
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            Assert.Empty(TestFunctionLog.CallsFor(id));
+            Assert.False(ack.IsCompleted, "the observation was acknowledged before its write was done");
+        }
+        finally
+        {
+            HeldWritesStorage.Release(id);
+        }
+
+        Assert.Equal(new ObserveReceipt(1, 0), await ack);
+        await Eventually.WaitAsync(
+            () => Goal(id).GetSnapshotAsync(),
+            s => s!.DecisionsMade == 2 && s.InFlight.Length == 0,
+            "both shipments done and fed back");
+        Assert.Equal([$"{id}/1", $"{id}/2"], TestFunctionLog.CallsFor(id).Select(c => c.IdempotencyKey));
+    }
+
+    /// <summary>A test cluster whose goal storage holds the writes of chosen goals until a test releases them.</summary>
+    public sealed class HeldWritesCluster : OneSiloCluster
+    {
+        /// <inheritdoc />
+        protected override void Configure(TestClusterBuilder builder) => builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+
+        private sealed class SiloConfigurator : ISiloConfigurator
+        {
+            public void Configure(ISiloBuilder siloBuilder)
+            {
+                LoopBasics(siloBuilder).ConfigureServices(services =>
+                {
+                    // Registered last, this keyed registration is the one grains resolve.
+                    var memory = services.Last(d => d.ServiceType == typeof(IGrainStorage) && Equals(d.ServiceKey, StorageNames.Goals));
+                    services.AddGrainStorage(StorageNames.Goals, (provider, name) =>
+                        new HeldWritesStorage((IGrainStorage)memory.KeyedImplementationFactory!(provider, name)));
+                    services
+                        .AddMdlGrains()
+                        .AddMdlFunction<DrainFunction>()
+                        .AddMdlFunction<ShipFunction>();
+                });
+            }
+        }
+    }
+
+    /// <summary>Grain storage that holds every write of a held goal until <see cref="Release"/>.</summary>
+    private sealed class HeldWritesStorage(IGrainStorage inner) : IGrainStorage
+    {
+        private static readonly ConcurrentDictionary<string, (TaskCompletionSource Started, TaskCompletionSource Gate)> Held = new();
+
+        public static void Hold(string goalId) =>
+            Held[goalId] = (new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        /// <summary>Completes once a write of the held goal has reached the storage.</summary>
+        public static Task WriteStarted(string goalId) => Held[goalId].Started.Task;
+
+        public static void Release(string goalId)
+        {
+            if (Held.TryRemove(goalId, out var held))
+            {
+                held.Gate.TrySetResult();
+            }
+        }
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+            inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (Held.TryGetValue(grainId.Key.ToString(), out var held))
+            {
+                held.Started.TrySetResult();
+                await held.Gate.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+            inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}
