@@ -87,10 +87,11 @@ internal sealed class GoalGrain(
     // A busy goal's history as it last read or wrote it, kept for HistoryWriteDelay after the last use: a goal archiving
     // a batch of decisions every second or two would otherwise read (and decode) its whole history back each time, and
     // again for each outcome that arrives after its decision moved there. Only this activation writes the history, so
-    // the copy stays what storage holds; a failed write drops it. A goal with nothing in flight and no decision waiting
-    // (an idle one) keeps none.
+    // the copy stays what storage holds; a failed write drops it. A goal with nothing in flight, no decision waiting and
+    // no decision within HistoryWriteDelay (an idle one) keeps none.
     private StoredHistory? _busyHistory;
     private IGrainTimer? _busyHistoryTimer;
+    private long _decidedAt; // Stopwatch timestamp of the last decision
     private IGrainTimer? _outcomeTimer;
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
@@ -463,6 +464,7 @@ internal sealed class GoalGrain(
         var proposal = await policy.DecideAsync(context, CancellationToken.None);
         var (decision, action) = _engine.CommitDecision(context, proposal, policy.Name, trigger, functions, time.GetUtcNow());
         _changes++;
+        _decidedAt = Stopwatch.GetTimestamp();
         span?.SetTag(MdlTelemetry.Tags.Candidates, proposal.Candidates.Count(c => c.Excluded is null))
             .SetTag(MdlTelemetry.Tags.Chosen, decision.Chosen)
             .SetTag(MdlTelemetry.Tags.Utility, decision.Utility)
@@ -954,12 +956,14 @@ internal sealed class GoalGrain(
 
     /// <summary>
     /// Keeps <paramref name="history"/> (as storage holds it now) for the next history step, for one more
-    /// <see cref="GoalEngineOptions.HistoryWriteDelay"/>, when another step is coming: an action is in flight or a
-    /// decision waits to move. Else lets it go.
+    /// <see cref="GoalEngineOptions.HistoryWriteDelay"/>, when another step is likely: an action is in flight, a decision
+    /// waits to move, or the goal decided within that delay (a goal that acts often, whose repeat-safe calls may come back
+    /// before the write that archives). Else lets it go.
     /// </summary>
     private void KeepIfBusy(StoredHistory history)
     {
-        if (_engine.InFlightCount == 0 && state.State.Decisions.Count == 0)
+        if (_engine.InFlightCount == 0 && state.State.Decisions.Count == 0
+            && Stopwatch.GetElapsedTime(_decidedAt) >= options.Value.HistoryWriteDelay)
         {
             DropBusyHistory();
             return;

@@ -84,6 +84,28 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
         Assert.Equal([$"{id}/1", $"{id}/2"], TestFunctionLog.CallsFor(id).Select(c => c.IdempotencyKey));
     }
 
+    [Fact]
+    public async Task A_goal_whose_calls_come_back_before_its_write_keeps_its_history_between_archives()
+    {
+        // Each loop's idempotent call comes back before the write that archives its decision, so at the archive nothing
+        // is in flight: the goal must still count as busy, or it reads (and decodes) its whole history back every time.
+        var id = Definitions.NewGoalId("ahead-busy");
+        await Goal(id).PutDefinitionAsync(Definitions.Queue());
+
+        const int loops = 8;
+        for (var loop = 1; loop <= loops; loop++)
+        {
+            await Goal(id).ObserveAsync([Depth(10), Depth(15)]);
+            await Eventually.WaitAsync(
+                () => Goal(id).GetSnapshotAsync(),
+                s => s!.DecisionsMade == loop && s.InFlight.Length == 0,
+                $"drain {loop} done and fed back");
+        }
+
+        Assert.Equal(loops, (await Goal(id).GetDecisionsAsync(loops)).Length);
+        Assert.InRange(HeldWritesStorage.HistoryReads(id), 1, 2);
+    }
+
     /// <summary>A test cluster whose goal storage holds the writes of chosen goals until a test releases them.</summary>
     public sealed class HeldWritesCluster : OneSiloCluster
     {
@@ -101,7 +123,7 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
                     services.AddGrainStorage(StorageNames.Goals, (provider, name) =>
                         new HeldWritesStorage((IGrainStorage)memory.KeyedImplementationFactory!(provider, name)));
                     services
-                        .AddMdlGrains()
+                        .AddMdlGrains(options => options.HistoryWriteBatch = 1) // every write archives at once
                         .AddMdlFunction<DrainFunction>()
                         .AddMdlFunction<ShipFunction>();
                 });
@@ -109,10 +131,14 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
         }
     }
 
-    /// <summary>Grain storage that holds every write of a held goal until <see cref="Release"/>.</summary>
+    /// <summary>Grain storage that holds every write of a held goal until <see cref="Release"/>, and counts history reads.</summary>
     private sealed class HeldWritesStorage(IGrainStorage inner) : IGrainStorage
     {
         private static readonly ConcurrentDictionary<string, (TaskCompletionSource Started, TaskCompletionSource Gate)> Held = new();
+        private static readonly ConcurrentDictionary<string, int> HistoryReadCounts = new();
+
+        /// <summary>How many times <paramref name="goalId"/>'s decision history was read from storage.</summary>
+        public static int HistoryReads(string goalId) => HistoryReadCounts.GetValueOrDefault(goalId);
 
         public static void Hold(string goalId) =>
             Held[goalId] = (new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -128,8 +154,15 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
             }
         }
 
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-            inner.ReadStateAsync(stateName, grainId, grainState);
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (stateName == DecisionHistoryStorage.StateName)
+            {
+                HistoryReadCounts.AddOrUpdate(grainId.Key.ToString(), 1, (_, n) => n + 1);
+            }
+
+            return inner.ReadStateAsync(stateName, grainId, grainState);
+        }
 
         public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
