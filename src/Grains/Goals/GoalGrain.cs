@@ -331,8 +331,8 @@ internal sealed class GoalGrain(
 
         Notify(decided);
 
-        // The calls left are external ones, whose decisions are durable now: they go out before the audit entries are
-        // serialised and appended.
+        // The calls left (external ones) waited for their decisions' write, done now: they go out before the audit
+        // entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
@@ -411,8 +411,8 @@ internal sealed class GoalGrain(
 
         Notify(decided);
 
-        // The calls left are external ones, whose decisions are durable now: they go out before the audit entries are
-        // serialised and appended.
+        // The calls left (external ones) waited for their decisions' write, done now: they go out before the audit
+        // entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
@@ -639,8 +639,8 @@ internal sealed class GoalGrain(
 
         Notify(decided);
 
-        // The calls left are external ones, whose decisions are durable now: they go out before the audit entries are
-        // serialised and appended.
+        // The calls left (external ones) waited for their decisions' write, done now: they go out before the audit
+        // entries are serialised and appended.
         foreach (var action in actions)
         {
             StartAction(action);
@@ -728,9 +728,10 @@ internal sealed class GoalGrain(
 
     /// <summary>
     /// Writes the state ahead of the calls in <paramref name="actions"/>. Calls of read-only and idempotent functions go out
-    /// first and leave the list: repeating one is harmless, so it need not wait for its decision to be durable (if the
-    /// write fails, the observation is not acknowledged, and its retry may call again). Calls of external functions stay
-    /// in the list, for the caller to start once the write is done.
+    /// first and leave the list: repeating one is harmless, so it need not wait for its decision to be durable. (If the
+    /// write fails, the goal reloads its state and the observation is not acknowledged, so the call may be made again
+    /// when the observation is retried or the outcome before it is fed back again.) Calls of external functions stay in
+    /// the list, for the caller to start once the write is done.
     /// </summary>
     private async Task WriteAheadAsync(List<ActionStart> actions)
     {
