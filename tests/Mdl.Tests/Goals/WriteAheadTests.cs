@@ -66,7 +66,7 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
         {
             await HeldWritesStorage.WriteStarted(id).WaitAsync(TimeSpan.FromSeconds(10));
 
-            // An idempotent call goes out within milliseconds of the write starting (the test above); this one must not.
+            // An idempotent call goes out before the write even starts (the test above); this one must wait for it.
             await Task.Delay(TimeSpan.FromMilliseconds(300));
             Assert.Empty(TestFunctionLog.CallsFor(id));
             Assert.False(ack.IsCompleted, "the observation was acknowledged before its write was done");
