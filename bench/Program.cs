@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only]";
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--history-write-batch N] [--history-write-delay-ms N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
@@ -73,6 +73,10 @@ if (Option("--idle-window-s") is { } window)
 // The product's default unless given: how many decisions a goal keeps in the state it writes on every change.
 var decisionHistory = Option("--decision-history") is { } h ? int.Parse(h, CultureInfo.InvariantCulture) : (int?)null;
 
+// The same for when decisions waiting in the state move to the history: at once when this many wait, else after this delay.
+var historyWriteBatch = Option("--history-write-batch") is { } batch ? int.Parse(batch, CultureInfo.InvariantCulture) : (int?)null;
+var historyWriteDelayMs = Option("--history-write-delay-ms") is { } delayMs ? int.Parse(delayMs, CultureInfo.InvariantCulture) : (int?)null;
+
 #if DEBUG
 Console.Error.WriteLine("warning: a Debug build; run with -c Release for figures worth reporting.");
 #endif
@@ -95,6 +99,8 @@ results.Config["memoryGoals"] = plan.MemoryGoals;
 results.Config["memoryUsers"] = memoryUsers;
 results.Config["memoryDefinition"] = memoryWithoutTopics ? "examples/user-55.json without its topics" : "examples/user-55.json";
 results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.InvariantCulture) ?? "product default";
+results.Config["historyWriteBatch"] = historyWriteBatch?.ToString(CultureInfo.InvariantCulture) ?? "product default";
+results.Config["historyWriteDelayMs"] = historyWriteDelayMs?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["commit"] = Commit();
 results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); " +
     (streams == "push" ? "the product's push streams (AddMdlPushStreams)" : "Orleans memory streams");
@@ -109,7 +115,16 @@ var sqlitePath = storage == "sqlite" ? Path.Combine(Path.GetTempPath(), $"mdl-be
 var total = Stopwatch.StartNew();
 
 await using (var cluster = await BenchCluster.StartAsync(
-    streams == "memory", pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, sqlitePath, decisionHistory, orleansMemoryStorage: storage == "memory"))
+    streams == "memory",
+    pullMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+    sqlitePath,
+    goals =>
+    {
+        goals.DecisionHistory = decisionHistory ?? goals.DecisionHistory;
+        goals.HistoryWriteBatch = historyWriteBatch ?? goals.HistoryWriteBatch;
+        goals.HistoryWriteDelay = historyWriteDelayMs is { } delay ? TimeSpan.FromMilliseconds(delay) : goals.HistoryWriteDelay;
+    },
+    orleansMemoryStorage: storage == "memory"))
 {
     var client = cluster.Client;
     var serializer = cluster.SiloServices.GetRequiredService<Serializer>();

@@ -1,6 +1,7 @@
 using Mdl.Audit;
 using Mdl.Bench.Functions;
 using Mdl.Bench.Storage;
+using Mdl.Goals;
 using Mdl.Hosting;
 using Mdl.Storage;
 using Mdl.Streams;
@@ -51,9 +52,9 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// Without SQLite: Orleans's memory grain storage (a storage grain call per write, copies in 8 KB+ buffers) rather
     /// than <see cref="HeapGrainStorage"/>; how the harness measured before the heap storage.
     /// </param>
-    /// <param name="decisionHistory">Decisions a goal keeps in its state; null keeps the product's default.</param>
+    /// <param name="goalOptions">Changes to the goals' options (history size and batching); none keeps the product's defaults.</param>
     public static async Task<BenchCluster> StartAsync(
-        bool memoryStreams, TimeSpan? streamPullPeriod, string? sqlitePath = null, int? decisionHistory = null, bool orleansMemoryStorage = false)
+        bool memoryStreams, TimeSpan? streamPullPeriod, string? sqlitePath = null, Action<GoalEngineOptions>? goalOptions = null, bool orleansMemoryStorage = false)
     {
         var siloPort = FreePorts.Next();
         var gatewayPort = FreePorts.Next();
@@ -113,13 +114,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             }
 
             silo.UseInMemoryReminderService();
-            silo.Services.AddMdlGrains(options =>
-            {
-                if (decisionHistory is { } kept)
-                {
-                    options.DecisionHistory = kept;
-                }
-            }).AddMdlFunction<BenchActFunction>();
+            silo.Services.AddMdlGrains(goalOptions).AddMdlFunction<BenchActFunction>();
         });
         var siloHost = siloBuilder.Build();
         await siloHost.StartAsync();

@@ -3,8 +3,10 @@
 # (every thread, the GC's and the JIT's included), 10 s inside a 20 s loop window, then the share of samples per part
 # of the loop (bench/probe/perf_categories.py). Needs `perf` and permission to profile (root).
 #   bench/probe/perf-loop.sh [OUT_DIR] [BENCH_DIR] [FRAME_REGEX ...]
-# FRAME_REGEX arguments add lines "share of samples with a frame matching this" to the report.
+# FRAME_REGEX arguments add lines "share of samples with a frame matching this" to the report. PERF_WINDOW=baseline (or
+# "durable baseline") profiles that window of the same phase instead of the loops'.
 set -euo pipefail
+window="${PERF_WINDOW:-loops}"
 out="${1:-bench/results/perf-loop}"
 dir="${2:-bench/bin/Release/net10.0}"
 shift $(($# < 2 ? $# : 2))
@@ -19,10 +21,10 @@ DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
 bench=$!
 trap 'kill "$bench" 2>/dev/null || true' EXIT
 for _ in $(seq 1 400); do
-  grep -q "loops window" "$log" && break
+  grep -q "^ *$window window:" "$log" && break
   sleep 0.5
 done
-grep -q "loops window" "$log" || { echo "perf-loop: the loops window did not start; see $log" >&2; exit 1; }
+grep -q "^ *$window window:" "$log" || { echo "perf-loop: the $window window did not start; see $log" >&2; exit 1; }
 sleep 3
 perf record -F 1999 -g -p "$bench" -o "$out/perf.data" -- sleep 10 >/dev/null 2>&1
 wait "$bench"

@@ -45,4 +45,10 @@ public static class SideEffectClass
 
     /// <summary>Changes the outside world each time (sends, pays); never retried blindly.</summary>
     public const string External = "external";
+
+    /// <summary>
+    /// Whether a call of this class may be repeated harmlessly (read-only or idempotent): such calls are retried, and go
+    /// out without waiting for their decision to be written.
+    /// </summary>
+    public static bool IsRepeatSafe(string? sideEffect) => sideEffect is ReadOnly or Idempotent;
 }

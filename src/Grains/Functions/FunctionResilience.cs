@@ -69,7 +69,7 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
         var settings = options.Value;
         var entry = new Entry(new CircuitBreakerStateProvider());
         var builder = new ResiliencePipelineBuilder<FunctionResult> { TimeProvider = time };
-        if (descriptor.SideEffect is SideEffectClass.ReadOnly or SideEffectClass.Idempotent && settings.MaxRetries > 0)
+        if (SideEffectClass.IsRepeatSafe(descriptor.SideEffect) && settings.MaxRetries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<FunctionResult>
             {

@@ -740,7 +740,7 @@ internal sealed class GoalGrain(
         for (var i = 0; i < actions.Count; i++)
         {
             var action = actions[i];
-            if (IsRepeatSafe(action))
+            if (SideEffectClass.IsRepeatSafe(functions.Find(action.Request.Call.Function)?.SideEffect))
             {
                 StartAction(action);
             }
@@ -760,9 +760,6 @@ internal sealed class GoalGrain(
 
         await PersistAsync();
     }
-
-    private bool IsRepeatSafe(ActionStart action) =>
-        functions.Find(action.Request.Call.Function)?.SideEffect is SideEffectClass.ReadOnly or SideEffectClass.Idempotent;
 
     /// <summary>Writes the state, joining a write that has not started yet (group commit).</summary>
     private async Task PersistAsync()

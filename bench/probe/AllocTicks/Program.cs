@@ -1,0 +1,59 @@
+// Sums the GCAllocationTick events of an EventPipe trace (dotnet-trace with the runtime's GC keyword at verbose level) by
+// allocated type and by type plus its innermost frames: where a window's managed bytes go.
+//   dotnet run -c Release --project bench/probe/AllocTicks -- TRACE.nettrace [FRAMES]
+using Microsoft.Diagnostics.Tracing.Etlx;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+
+if (args.Length < 1)
+{
+    Console.Error.WriteLine("usage: AllocTicks TRACE.nettrace [FRAMES (default 8)]");
+    return 2;
+}
+
+var depth = args.Length > 1 ? int.Parse(args[1]) : 8;
+var byType = new Dictionary<string, long>();
+var byStack = new Dictionary<string, long>();
+long total = 0;
+using var log = TraceLog.OpenOrConvert(TraceLog.CreateFromEventPipeDataFile(args[0]));
+foreach (var traceEvent in log.Events)
+{
+    if (traceEvent is not GCAllocationTickTraceData tick)
+    {
+        continue;
+    }
+
+    var bytes = tick.AllocationAmount64;
+    total += bytes;
+    byType[tick.TypeName] = byType.GetValueOrDefault(tick.TypeName) + bytes;
+    var frames = new List<string>();
+    for (var frame = tick.CallStack(); frame is not null && frames.Count < depth; frame = frame.Caller)
+    {
+        if (frame.CodeAddress.FullMethodName is { Length: > 0 } method)
+        {
+            frames.Add(method.Length > 90 ? method[..90] : method);
+        }
+    }
+
+    var stack = $"{tick.TypeName} <= {string.Join(" <= ", frames)}";
+    byStack[stack] = byStack.GetValueOrDefault(stack) + bytes;
+}
+
+if (total == 0)
+{
+    Console.Error.WriteLine($"no allocation ticks in {args[0]}: was it collected with --providers Microsoft-Windows-DotNETRuntime:0x1:5?");
+    return 1;
+}
+
+Console.WriteLine($"{total:N0} bytes sampled");
+foreach (var (type, bytes) in byType.OrderByDescending(x => x.Value).Take(25))
+{
+    Console.WriteLine($"{100.0 * bytes / total,6:F2} %  {type}");
+}
+
+Console.WriteLine("by type and innermost frames:");
+foreach (var (stack, bytes) in byStack.OrderByDescending(x => x.Value).Take(25))
+{
+    Console.WriteLine($"{100.0 * bytes / total,6:F2} %  {stack}");
+}
+
+return 0;
