@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--history-write-batch N] [--history-write-delay-ms N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only]";
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--history-write-batch N] [--history-write-delay-ms N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only] [--before-reaction STEP,...]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
@@ -31,8 +31,14 @@ var memoryUsers = Option("--memory-users") ?? "own";
 var memoryWithoutTopics = args.Contains("--memory-without-topics");
 var storage = Option("--storage") ?? "heap";
 var streams = Option("--streams") ?? "push";
+
+// What the reaction phase runs after, on top of the phases before it: to find out what a phase leaves behind that a later
+// quiet push pays for. Steps, in order: collect (two full blocking collections), wait:N (N seconds with no traffic),
+// define (the active goals defined), warm (each of them driven through one loop).
+var beforeReaction = Option("--before-reaction")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
 if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("heap" or "memory" or "sqlite") || streams is not ("push" or "memory")
-    || (pullMs is not null && streams != "memory"))
+    || (pullMs is not null && streams != "memory")
+    || beforeReaction.Any(step => step is not ("collect" or "define" or "warm") && !(step.StartsWith("wait:", StringComparison.Ordinal) && int.TryParse(step[5..], out var seconds) && seconds >= 0)))
 {
     Console.WriteLine(Usage);
     return args.Contains("--help") || args.Contains("-h") ? 0 : 1;
@@ -101,6 +107,7 @@ results.Config["memoryDefinition"] = memoryWithoutTopics ? "examples/user-55.jso
 results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["historyWriteBatch"] = historyWriteBatch?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["historyWriteDelayMs"] = historyWriteDelayMs?.ToString(CultureInfo.InvariantCulture) ?? "product default";
+results.Config["beforeReaction"] = beforeReaction;
 results.Config["commit"] = Commit();
 results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); " +
     (streams == "push" ? "the product's push streams (AddMdlPushStreams)" : "Orleans memory streams");
@@ -268,6 +275,29 @@ await using (var cluster = await BenchCluster.StartAsync(
 
     if (Runs("reaction"))
     {
+        foreach (var step in beforeReaction)
+        {
+            switch (step)
+            {
+                case "collect":
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    GC.Collect();
+                    break;
+                case "define":
+                    await goals.DefineAsync(BenchDefinitions.Loop);
+                    break;
+                case "warm":
+                    await goals.WarmAsync();
+                    break;
+                default:
+                    await Task.Delay(TimeSpan.FromSeconds(int.Parse(step[5..], CultureInfo.InvariantCulture)));
+                    break;
+            }
+
+            Step($"before the reaction phase: {step}");
+        }
+
         var reaction = await Reaction.MeasureAsync(client, plan.ReactionChanges, plan.ReactionRounds, plan.ReactionWarmupBudget);
         results.PollingReactionMs = reaction.Polling.P(0.50);
         results.PushReactionMs = reaction.Push.P(0.50);
@@ -292,10 +322,12 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["pollingOverPushReactionRounds"] = reaction.RoundRatios;
         results.Details["pushWakeupsPerReaction"] = reaction.WakeupsPerPush;
         results.Details["reactionIdleWakeupsPerGap"] = reaction.WakeupsPerIdleGap;
+        results.Details["pushStages"] = reaction.PushStages;
         Step($"reaction: polling {results.PollingReactionMs} ms ({reaction.WastedPolls} of {reaction.Polls} polls wasted), push {results.PushReactionMs} ms "
             + $"(p25–p75 {reaction.Push.P(0.25)}–{reaction.Push.P(0.75)}); ratio {results.Details["pollingOverPushReaction"]}, 95 % CI {reaction.RatioCi95[0]}–{reaction.RatioCi95[1]}, "
             + $"rounds {string.Join(" / ", reaction.RoundRatios)}; {reaction.WarmupBatches} warm-up batches; push wake-ups per reaction above idle: "
             + string.Join(", ", reaction.WakeupsPerPush.Where(kv => Math.Abs(kv.Value) >= 0.1).Select(kv => $"{kv.Key} {kv.Value}")));
+        Step("push samples' stages in the goal (p50 ms): " + string.Join(", ", reaction.PushStages.Select(kv => $"{kv.Key} {kv.Value.P50Ms}")));
     }
 
     if (Runs("memory"))

@@ -40,6 +40,10 @@ internal static class Reaction
     /// <param name="WakeupsPerPush">Voluntary context switches per push sample, per thread kind, above the same schedule idle.</param>
     /// <param name="WakeupsPerIdleGap">Voluntary context switches per gap of that schedule with no traffic at all.</param>
     /// <param name="WarmupBatches">Warm-up batches run before the JIT settled (or the budget ran out).</param>
+    /// <param name="PushStages">
+    /// The product's own stage timings (<c>mdl.stage.duration</c>) of the push samples alone, from the change until the
+    /// outcome was applied: the part of a quiet sample spent in the goal's code, apart from the transport.
+    /// </param>
     public sealed record Figures(
         LatencySamples Push,
         LatencySamples Polling,
@@ -51,7 +55,8 @@ internal static class Reaction
         long PushActions,
         Dictionary<string, double> WakeupsPerPush,
         Dictionary<string, double> WakeupsPerIdleGap,
-        int WarmupBatches);
+        int WarmupBatches,
+        Dictionary<string, StageFigures> PushStages);
 
     /// <summary>
     /// Runs <paramref name="rounds"/> rounds of <paramref name="changesPerRound"/> changes through each path, after at most
@@ -100,6 +105,7 @@ internal static class Reaction
         var pushWakeups = new Dictionary<string, double>(StringComparer.Ordinal);
         long pushObservations = 0, pushActions = 0, polls = 0, wasted = 0;
         var level = 0;
+        using var stages = new StageProfile(paused: true);
         for (var round = 0; round < rounds; round++)
         {
             var roundPush = new LatencySamples();
@@ -112,6 +118,7 @@ internal static class Reaction
 
                 // The change is the observation being sent: it is built before the clock starts, as the polling side's is.
                 Observation[] change = [BenchDefinitions.Trigger()];
+                stages.Resume();
                 var changed = Stopwatch.GetTimestamp();
                 var receipt = pushGoal.ObserveAsync(change);
                 pushObservations++;
@@ -122,6 +129,7 @@ internal static class Reaction
                 roundPush.Add(ms);
                 await Waits.Bounded(receipt, $"the acknowledgement of {pushId}");
                 await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {pushId}");
+                stages.Pause();
             }
 
             var after = ThreadWakeups.Snapshot();
@@ -154,7 +162,8 @@ internal static class Reaction
             pushActions,
             pushWakeups.ToDictionary(kv => kv.Key, kv => Percentiles.Round(kv.Value, 2), StringComparer.Ordinal),
             idlePerGap,
-            warmups);
+            warmups,
+            stages.Summary());
     }
 
     /// <summary>

@@ -13,9 +13,12 @@ internal sealed class StageProfile : IDisposable
     private readonly Dictionary<string, LatencySamples> _stages = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    /// <summary>Starts listening.</summary>
-    public StageProfile()
+    private volatile bool _paused;
+
+    /// <summary>Starts listening; <paramref name="paused"/> starts it with measurements ignored until <see cref="Resume"/>.</summary>
+    public StageProfile(bool paused = false)
     {
+        _paused = paused;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Meter.Name == MdlTelemetry.Name && instrument.Name == "mdl.stage.duration")
@@ -28,21 +31,33 @@ internal sealed class StageProfile : IDisposable
     }
 
     /// <summary>Per stage: sample count, median and mean (ms).</summary>
-    public Dictionary<string, object> Summary()
+    public Dictionary<string, StageFigures> Summary()
     {
         lock (_lock)
         {
-            return _stages.ToDictionary(
-                s => s.Key,
-                s => (object)new { count = s.Value.Count, p50Ms = s.Value.P(0.5), meanMs = s.Value.Mean });
+            return _stages.ToDictionary(s => s.Key, s => new StageFigures(s.Value.Count, s.Value.P(0.5), s.Value.Mean));
         }
     }
+
+    /// <summary>Records measurements again.</summary>
+    public void Resume() => _paused = false;
+
+    /// <summary>
+    /// Ignores measurements until <see cref="Resume"/>: a measurement that times only some of the traffic (the reaction's
+    /// push samples, not the confirmations before them or the polling goal's readings) listens around those alone.
+    /// </summary>
+    public void Pause() => _paused = true;
 
     /// <inheritdoc />
     public void Dispose() => _listener.Dispose();
 
     private void OnMeasurement(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
+        if (_paused)
+        {
+            return;
+        }
+
         var stage = "?";
         foreach (var tag in tags)
         {
@@ -63,3 +78,9 @@ internal sealed class StageProfile : IDisposable
         }
     }
 }
+
+/// <summary>One stage's timings.</summary>
+/// <param name="Count">Measurements.</param>
+/// <param name="P50Ms">Their median (ms).</param>
+/// <param name="MeanMs">Their mean (ms).</param>
+internal sealed record StageFigures(int Count, double P50Ms, double MeanMs);
