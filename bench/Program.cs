@@ -44,6 +44,14 @@ if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).A
     return args.Contains("--help") || args.Contains("-h") ? 0 : 1;
 }
 
+// Warming drives the active goals through a loop, so they must be defined first: by a step, or by a phase that defines them.
+if (beforeReaction.Contains("warm") && !beforeReaction.TakeWhile(step => step != "warm").Contains("define")
+    && !phases.Intersect(["direct", "stream", "idle", "throughput"]).Any())
+{
+    Console.Error.WriteLine("--before-reaction: 'warm' needs the active goals defined first: put 'define' before it, or run a phase that defines them (direct, stream, idle, throughput)");
+    return 1;
+}
+
 var plan = quick ? BenchPlan.Quick : BenchPlan.Full;
 if (Option("--memory-goals") is { } m)
 {
