@@ -33,8 +33,8 @@ var storage = Option("--storage") ?? "heap";
 var streams = Option("--streams") ?? "push";
 
 // What the reaction phase runs after, on top of the phases before it: to find out what a phase leaves behind that a later
-// quiet push pays for. Steps, in order: collect (two full blocking collections), wait:N (N seconds with no traffic),
-// define (the active goals defined), warm (each of them driven through one loop).
+// quiet push pays for. The steps run in the order given: collect (two full blocking collections), wait:N (N seconds with
+// no traffic), define (the active goals defined), warm (each of them driven through one loop).
 var beforeReaction = Option("--before-reaction")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
 if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("heap" or "memory" or "sqlite") || streams is not ("push" or "memory")
     || (pullMs is not null && streams != "memory")

@@ -42,7 +42,8 @@ internal static class Reaction
     /// <param name="WarmupBatches">Warm-up batches run before the JIT settled (or the budget ran out).</param>
     /// <param name="PushStages">
     /// The product's own stage timings (<c>mdl.stage.duration</c>) of the push samples alone, from the change until the
-    /// outcome was applied: the part of a quiet sample spent in the goal's code, apart from the transport.
+    /// outcome was applied: the part of a quiet sample spent in the goal's code, apart from the transport. Whatever else
+    /// the silo times inside those windows counts too; with no other traffic, that is nothing.
     /// </param>
     public sealed record Figures(
         LatencySamples Push,
