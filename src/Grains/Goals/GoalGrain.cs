@@ -112,6 +112,15 @@ internal sealed class GoalGrain(
             // Calls in flight when the goal last stopped: re-issue them with the same idempotency keys rather than forget them.
             foreach (var request in _engine.InFlightRequests())
             {
+                // A call in flight when the goal stopped means its last activation ended without the answer (a crash, or a
+                // refused write): worth an operator's notice, and what tells a repeated effect's cause from the logs.
+                logger.LogWarning(
+                    request.Recorded is null
+                        ? "Goal {GoalId} re-issues call {IdempotencyKey} to {Function}, in flight when the goal last stopped"
+                        : "Goal {GoalId} completes call {IdempotencyKey} to {Function}, in flight when the goal last stopped, with the result its worker recorded; the function is not called again",
+                    GoalId,
+                    request.Call.IdempotencyKey,
+                    request.Call.Function);
                 StartAction(new ActionStart(request, Stopwatch.GetTimestamp(), default));
             }
 
@@ -802,9 +811,10 @@ internal sealed class GoalGrain(
             ScheduleWakeUp();
             ScheduleArchive();
         }
-        catch
+        catch (Exception exception)
         {
             // Memory now holds changes storage refused; reload from storage on the next call rather than diverge.
+            logger.LogWarning(exception, "Goal {GoalId} could not write its state; it reloads it from storage on its next call", GoalId);
             _diverged = true;
             DeactivateOnIdle();
             throw;
