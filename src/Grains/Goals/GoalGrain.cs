@@ -114,13 +114,19 @@ internal sealed class GoalGrain(
             {
                 // A call in flight when the goal stopped means its last activation ended without the answer (a crash, or a
                 // refused write): worth an operator's notice, and what tells a repeated effect's cause from the logs.
-                logger.LogWarning(
-                    request.Recorded is null
-                        ? "Goal {GoalId} re-issues call {IdempotencyKey} to {Function}, in flight when the goal last stopped"
-                        : "Goal {GoalId} completes call {IdempotencyKey} to {Function}, in flight when the goal last stopped, with the result its worker recorded; the function is not called again",
-                    GoalId,
-                    request.Call.IdempotencyKey,
-                    request.Call.Function);
+                if (request.Recorded is null)
+                {
+                    logger.LogWarning(
+                        "Goal {GoalId} re-issues call {IdempotencyKey} to {Function}, in flight when the goal last stopped",
+                        GoalId, request.Call.IdempotencyKey, request.Call.Function);
+                }
+                else
+                {
+                    logger.LogWarning(
+                        "Goal {GoalId} completes call {IdempotencyKey} to {Function}, in flight when the goal last stopped, with the result its worker recorded; the function is not called again",
+                        GoalId, request.Call.IdempotencyKey, request.Call.Function);
+                }
+
                 StartAction(new ActionStart(request, Stopwatch.GetTimestamp(), default));
             }
 
