@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--history-write-batch N] [--history-write-delay-ms N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only] [--before-reaction STEP,...]";
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--history-write-batch N] [--history-write-delay-ms N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only] [--idle-no-collect] [--before-reaction STEP,...]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
@@ -35,10 +35,12 @@ var streams = Option("--streams") ?? "push";
 // What the reaction phase runs after, on top of the phases before it: to find out what a phase leaves behind that a later
 // quiet push pays for. The steps run in the order given: collect (two full blocking collections), wait:N (N seconds with
 // no traffic), define (the active goals defined), warm (each of them driven through one loop).
+// The idle figures collect garbage before they settle; --idle-no-collect leaves the heap as the traffic before left it.
+var idleCollect = !args.Contains("--idle-no-collect");
 var beforeReaction = Option("--before-reaction")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
 if (args.Contains("--help") || args.Contains("-h") || phases.Except(allPhases).Any() || memoryUsers is not ("own" or "shared") || storage is not ("heap" or "memory" or "sqlite") || streams is not ("push" or "memory")
     || (pullMs is not null && streams != "memory")
-    || beforeReaction.Any(step => step is not ("collect" or "define" or "warm") && !(step.StartsWith("wait:", StringComparison.Ordinal) && int.TryParse(step[5..], out var seconds) && seconds >= 0)))
+    || beforeReaction.Any(step => step is not ("collect" or "define" or "warm") && WaitOf(step) is null))
 {
     Console.WriteLine(Usage);
     return args.Contains("--help") || args.Contains("-h") ? 0 : 1;
@@ -116,6 +118,7 @@ results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.Invari
 results.Config["historyWriteBatch"] = historyWriteBatch?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["historyWriteDelayMs"] = historyWriteDelayMs?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["beforeReaction"] = beforeReaction;
+results.Config["idleCollect"] = idleCollect;
 results.Config["commit"] = Commit();
 results.Config["stream"] = "the client publishes on the goal's own stream goal/<id> (implicit subscription); " +
     (streams == "push" ? "the product's push streams (AddMdlPushStreams)" : "Orleans memory streams");
@@ -148,7 +151,7 @@ await using (var cluster = await BenchCluster.StartAsync(
     if (Runs("idle") && plan.IdleNoGoalsWindow > TimeSpan.Zero)
     {
         // The silo has started but done nothing yet: wait out the start-up work (JIT, first timers) before measuring.
-        var noGoals = await IdleCpu.MeasureAsync(plan.IdleSettle * 2, plan.IdleMaxSettle, plan.IdleNoGoalsWindow);
+        var noGoals = await IdleCpu.MeasureAsync(plan.IdleSettle * 2, plan.IdleMaxSettle, plan.IdleNoGoalsWindow, idleCollect);
         results.Details["idleCpuPercentNoGoals"] = noGoals.Percent;
         results.Details["idleNoGoalsJitMs"] = noGoals.JitMs;
         Step($"idle CPU with no goals: {results.Details["idleCpuPercentNoGoals"]} % of one core over {plan.IdleNoGoalsWindow.TotalSeconds:0} s");
@@ -200,7 +203,7 @@ await using (var cluster = await BenchCluster.StartAsync(
 
     if (Runs("idle"))
     {
-        var idle = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleMaxSettle, plan.IdleWindow);
+        var idle = await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleMaxSettle, plan.IdleWindow, idleCollect);
         results.IdleCpuPercent = idle.Percent;
         results.Details["idleJitMs"] = idle.JitMs;
         results.Details["idleMethodsCompiled"] = idle.MethodsCompiled;
@@ -299,7 +302,7 @@ await using (var cluster = await BenchCluster.StartAsync(
                     await goals.WarmAsync();
                     break;
                 default:
-                    await Task.Delay(TimeSpan.FromSeconds(int.Parse(step[5..], CultureInfo.InvariantCulture)));
+                    await Task.Delay(WaitOf(step)!.Value);
                     break;
             }
 
@@ -331,6 +334,7 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["pushWakeupsPerReaction"] = reaction.WakeupsPerPush;
         results.Details["reactionIdleWakeupsPerGap"] = reaction.WakeupsPerIdleGap;
         results.Details["pushStages"] = reaction.PushStages;
+        results.Details["pushMinorFaultsPerSample"] = reaction.MinorFaultsPerPush;
         Step($"reaction: polling {results.PollingReactionMs} ms ({reaction.WastedPolls} of {reaction.Polls} polls wasted), push {results.PushReactionMs} ms "
             + $"(p25–p75 {reaction.Push.P(0.25)}–{reaction.Push.P(0.75)}); ratio {results.Details["pollingOverPushReaction"]}, 95 % CI {reaction.RatioCi95[0]}–{reaction.RatioCi95[1]}, "
             + $"rounds {string.Join(" / ", reaction.RoundRatios)}; {reaction.WarmupBatches} warm-up batches; push wake-ups per reaction above idle: "
@@ -369,7 +373,7 @@ await using (var cluster = await BenchCluster.StartAsync(
     {
         // Last, because it stops the client: the same goals, now with the silo alone in the process.
         await cluster.StopClientAsync();
-        results.Details["idleCpuPercentSiloOnly"] = (await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleMaxSettle, plan.IdleWindow)).Percent;
+        results.Details["idleCpuPercentSiloOnly"] = (await IdleCpu.MeasureAsync(plan.IdleSettle, plan.IdleMaxSettle, plan.IdleWindow, idleCollect)).Percent;
         Step($"idle CPU with {plan.ActiveGoals:N0} active goals, client stopped: {results.Details["idleCpuPercentSiloOnly"]} % of one core");
     }
 
@@ -432,6 +436,12 @@ string? Option(string name)
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }
+
+// A --before-reaction step "wait:N" (N whole seconds, 0 or more) as its wait; null for any other step.
+static TimeSpan? WaitOf(string step) =>
+    step.StartsWith("wait:", StringComparison.Ordinal) && int.TryParse(step[5..], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+        ? TimeSpan.FromSeconds(seconds)
+        : null;
 
 static string Commit() =>
     typeof(BenchPlan).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)

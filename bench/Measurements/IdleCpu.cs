@@ -17,17 +17,21 @@ internal static class IdleCpu
     private const int QuietJitMethodsPerSecond = 3;
 
     /// <summary>
-    /// Collects garbage, lets the silo settle for at least <paramref name="settle"/> and until the JIT is quiet (at most
+    /// Collects garbage (unless <paramref name="collect"/> is false), lets the silo settle for at least <paramref name="settle"/> and until the JIT is quiet (at most
     /// <paramref name="maxSettle"/>), then measures over <paramref name="window"/>. The traffic before leaves methods whose call counts have crossed the tier-up threshold
     /// (timer paths of 1,000 goals among them); the background JIT compiles them over the following seconds, hundreds of
     /// milliseconds of CPU that a silo pays once after start, not while idle. Waiting them out is the same rule the reaction
     /// measurement applies before its samples; the JIT time that still falls in the window is reported beside the figure.
     /// </summary>
-    public static async Task<Figures> MeasureAsync(TimeSpan settle, TimeSpan maxSettle, TimeSpan window)
+    public static async Task<Figures> MeasureAsync(TimeSpan settle, TimeSpan maxSettle, TimeSpan window, bool collect = true)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        if (collect)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
+
         var settling = Stopwatch.StartNew();
         await Task.Delay(settle);
         await Waits.JitQuiet(maxSettle - settling.Elapsed, QuietJitMethodsPerSecond);

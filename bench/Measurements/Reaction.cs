@@ -45,6 +45,10 @@ internal static class Reaction
     /// outcome was applied: the part of a quiet sample spent in the goal's code, apart from the transport. Whatever else
     /// the silo times inside those windows counts too; with no other traffic, that is nothing.
     /// </param>
+    /// <param name="MinorFaultsPerPush">
+    /// The process's minor page faults per push sample, over the same windows (first touches of memory the process had
+    /// not used, or had given back); null where <c>/proc</c> has no count.
+    /// </param>
     public sealed record Figures(
         LatencySamples Push,
         LatencySamples Polling,
@@ -57,7 +61,8 @@ internal static class Reaction
         Dictionary<string, double> WakeupsPerPush,
         Dictionary<string, double> WakeupsPerIdleGap,
         int WarmupBatches,
-        Dictionary<string, StageFigures> PushStages);
+        Dictionary<string, StageFigures> PushStages,
+        double? MinorFaultsPerPush);
 
     /// <summary>
     /// Runs <paramref name="rounds"/> rounds of <paramref name="changesPerRound"/> changes through each path, after at most
@@ -107,6 +112,7 @@ internal static class Reaction
         long pushObservations = 0, pushActions = 0, polls = 0, wasted = 0;
         var level = 0;
         using var stages = new StageProfile(paused: true);
+        long? faults = 0;
         for (var round = 0; round < rounds; round++)
         {
             var roundPush = new LatencySamples();
@@ -119,6 +125,7 @@ internal static class Reaction
 
                 // The change is the observation being sent: it is built before the clock starts, as the polling side's is.
                 Observation[] change = [BenchDefinitions.Trigger()];
+                var faultsBefore = ThreadWakeups.MinorFaults();
                 stages.Resume();
                 var changed = Stopwatch.GetTimestamp();
                 var receipt = pushGoal.ObserveAsync(change);
@@ -131,6 +138,7 @@ internal static class Reaction
                 await Waits.Bounded(receipt, $"the acknowledgement of {pushId}");
                 await Waits.Bounded(ran.OutcomeApplied, $"the outcome of {pushId}");
                 stages.Pause();
+                faults += ThreadWakeups.MinorFaults() - faultsBefore;
             }
 
             var after = ThreadWakeups.Snapshot();
@@ -164,7 +172,8 @@ internal static class Reaction
             pushWakeups.ToDictionary(kv => kv.Key, kv => Percentiles.Round(kv.Value, 2), StringComparer.Ordinal),
             idlePerGap,
             warmups,
-            stages.Summary());
+            stages.Summary(),
+            faults is { } total ? Percentiles.Round((double)total / push.Count, 2) : null);
     }
 
     /// <summary>

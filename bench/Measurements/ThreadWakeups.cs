@@ -4,7 +4,8 @@ namespace Mdl.Bench.Measurements;
 
 /// <summary>
 /// Voluntary context switches (a thread blocking, then being woken) per thread kind, from <c>/proc/self/task</c>: how
-/// many times threads of this process went to sleep and were woken over an interval. Linux only; empty elsewhere.
+/// many times threads of this process went to sleep and were woken over an interval; and the process's minor page
+/// faults. Linux only; empty (or null) elsewhere.
 /// </summary>
 internal static class ThreadWakeups
 {
@@ -37,6 +38,22 @@ internal static class ThreadWakeups
         }
 
         return counts;
+    }
+
+    /// <summary>The process's minor page faults so far (<c>/proc/self/stat</c>, field 10); null where there is no such file.</summary>
+    public static long? MinorFaults()
+    {
+        try
+        {
+            // Fields after the command name, which is in parentheses and may hold spaces: state is the first, minflt the eighth.
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>What each thread kind added between <paramref name="before"/> and <paramref name="after"/>, divided by <paramref name="per"/>.</summary>
