@@ -107,7 +107,11 @@ public sealed record InFlightAction
     /// <summary>The idempotency key the call carries: <c>goalId/decisionSeq</c>.</summary>
     [Id(3)] public string IdempotencyKey { get; init; } = "";
 
-    /// <summary>Whether the function's result is recorded in the goal's state (an <c>external</c> call that completed but whose outcome is not applied yet).</summary>
+    /// <summary>
+    /// Whether the function's result is recorded in the goal's state (an <c>external</c> call that completed but whose
+    /// outcome is not applied yet). True from when the goal takes the record, which may be before its write completes;
+    /// the worker answers only after it.
+    /// </summary>
     [Id(4)] public bool ResultRecorded { get; init; }
 }
 

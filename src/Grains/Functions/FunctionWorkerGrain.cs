@@ -11,8 +11,9 @@ namespace Mdl.Functions;
 /// Calls of <c>external</c> functions are recorded in the calling goal's own state before the worker answers
 /// (<see cref="IGoalLedgerGrain"/>): if the goal loses the answer (its silo dies in between), it re-issues the call with the
 /// same idempotency key and answers it from that record instead of calling again, so function authors get exactly-once
-/// effects for re-issued calls without writing any bookkeeping of their own. (Read-only and idempotent functions may
-/// simply repeat.) A re-issued call is also looked up in the ledger grain that silos before this design kept per goal.
+/// effects for re-issued calls without writing any bookkeeping of their own — except for a crash after the function acted
+/// and before the record's write completed, which re-issues the call with no record to answer it (a function whose effect
+/// must never repeat checks the key itself). (Read-only and idempotent functions may simply repeat.) A re-issued call is also looked up in the ledger grain that silos before this design kept per goal.
 /// </remarks>
 [StatelessWorker]
 [GrainType(GrainTypeName)]

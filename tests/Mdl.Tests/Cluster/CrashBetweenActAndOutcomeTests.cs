@@ -18,6 +18,7 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     private readonly string _effects = Path.Combine(Path.GetTempPath(), $"mdl-effects-{Guid.NewGuid():N}.txt");
+    private readonly string _held = Path.Combine(Path.GetTempPath(), $"mdl-held-{Guid.NewGuid():N}.txt");
 
     private static GoalDefinition Backlog => new()
     {
@@ -33,9 +34,9 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
     {
         File.WriteAllText(_effects, "");
         var environment = new Dictionary<string, string> { ["MDL_TEST_EFFECTS_FILE"] = _effects };
-        var holding = new Dictionary<string, string>(environment) { ["MDL_TEST_HOLD_FUNCTION_ANSWERS"] = "1" };
+        var holding = new Dictionary<string, string>(environment) { ["MDL_TEST_HOLD_FUNCTION_ANSWERS"] = _held };
 
-        // One silo that never lets a function's answer reach its goal.
+        // One silo that never lets a function's answer reach its goal, and lists the answers it holds.
         await using var cluster = await ProcessCluster.StartAsync(
             await postgres.CreateDatabaseAsync("crash"), silos: 1, "crash", SiloBuild.WithTestFunctions, holding);
         var goalId = "backlog-1";
@@ -43,8 +44,11 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
         await cluster.Client.PutGoalAsync(goalId, Backlog);
         await cluster.Client.ObserveAsync(goalId, new Observation("backlog.sample", new { depth = 1 }));
 
-        // The function acted: its effect is in the file, and its result is recorded in the goal's state; the goal still waits.
+        // The function acted: its effect is in the file. Its worker answered, which it does only once the result's record is
+        // written to the goal's state in PostgreSQL: the snapshot shows the record as soon as the goal holds it in memory,
+        // so it alone would let the kill below land before the write, where re-issuing is the promised behaviour.
         await Eventually.WaitAsync(() => Task.FromResult(Effects()), e => e.Contains(key), "the function's effect in the file", Bound);
+        await Eventually.WaitAsync(() => Task.FromResult(Lines(_held)), h => h.Contains(key), "the worker's answer, held", Bound);
         var before = await Eventually.WaitAsync(
             () => cluster.Client.GetGoalAsync(goalId), s => s is { InFlight: [{ ResultRecorded: true }] }, "the goal's record of the result", Bound);
         Assert.Equal(key, Assert.Single(before!.InFlight).IdempotencyKey);
@@ -73,9 +77,15 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
         Assert.Equal(audit.Length, verification.Entries);
     }
 
-    public void Dispose() => File.Delete(_effects);
+    public void Dispose()
+    {
+        File.Delete(_effects);
+        File.Delete(_held);
+    }
 
-    private string[] Effects() => File.Exists(_effects)
-        ? File.ReadAllLines(_effects).Where(l => l.Length > 0).ToArray()
+    private string[] Effects() => Lines(_effects);
+
+    private static string[] Lines(string path) => File.Exists(path)
+        ? File.ReadAllLines(path).Where(l => l.Length > 0).ToArray()
         : [];
 }
