@@ -4,7 +4,8 @@ namespace Mdl.TestSilo;
 
 /// <summary>
 /// <c>test.file-effect</c>: an external effect that outlives the process — each call appends its idempotency key to the
-/// file named by <c>MDL_TEST_EFFECTS_FILE</c>, so a test counts how often the effect really happened across crashes.
+/// file named by <c>MDL_TEST_EFFECTS_FILE</c> (followed by <c> reissued</c> when the goal re-issued the call), so a test
+/// counts how often the effect really happened across crashes.
 /// </summary>
 internal sealed class FileEffectFunction : IAgentFunction
 {
@@ -34,7 +35,7 @@ internal sealed class FileEffectFunction : IAgentFunction
         {
             using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
             using var writer = new StreamWriter(file);
-            writer.WriteLine(call.IdempotencyKey);
+            writer.WriteLine(call.Reissued ? $"{call.IdempotencyKey} reissued" : call.IdempotencyKey);
             writer.Flush();
             file.Flush(flushToDisk: true);
         }

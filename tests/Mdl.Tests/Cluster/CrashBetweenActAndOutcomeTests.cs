@@ -7,14 +7,17 @@ using Mdl.Tests.Support;
 namespace Mdl.Tests.Cluster;
 
 /// <summary>
-/// Exactly-once effects across a real crash: a silo process is killed with SIGKILL after its function acted (and the
-/// worker recorded the result in the goal's state) but before the goal heard the outcome. Another silo reactivates the
-/// goal from PostgreSQL, finds the decision still in flight (it was written ahead of the call) with the recorded result,
-/// and applies that result instead of calling again: the effect — a line in a file outside the cluster — happened once.
+/// Effects across a real crash: a silo process is killed with SIGKILL after its external function acted and before the
+/// goal heard the outcome, and another silo reactivates the goal from PostgreSQL, finds the decision still in flight (it
+/// was written ahead of the call) and re-issues it with its idempotency key. The effect is a line in a file outside the
+/// cluster, so the test counts how often it really happened.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : IDisposable
 {
+    private const string GoalId = "backlog-1";
+    private const string Key = $"{GoalId}/1";
+
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     private readonly string _effects = Path.Combine(Path.GetTempPath(), $"mdl-effects-{Guid.NewGuid():N}.txt");
@@ -32,55 +35,95 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
     [Fact]
     public async Task A_silo_killed_after_the_function_acted_and_before_the_outcome_was_recorded_leaves_the_effect_done_once()
     {
-        File.WriteAllText(_effects, "");
-        var environment = new Dictionary<string, string> { ["MDL_TEST_EFFECTS_FILE"] = _effects };
-        var holding = new Dictionary<string, string>(environment) { ["MDL_TEST_HOLD_FUNCTION_ANSWERS"] = _held };
-
-        // One silo that never lets a function's answer reach its goal, and lists the answers it holds.
-        await using var cluster = await ProcessCluster.StartAsync(
-            await postgres.CreateDatabaseAsync("crash"), silos: 1, "crash", SiloBuild.WithTestFunctions, holding);
-        var goalId = "backlog-1";
-        var key = $"{goalId}/1";
-        await cluster.Client.PutGoalAsync(goalId, Backlog);
-        await cluster.Client.ObserveAsync(goalId, new Observation("backlog.sample", new { depth = 1 }));
-
-        // The function acted: its effect is in the file. Its worker answered, which it does only once the result's record is
-        // written to the goal's state in PostgreSQL: the snapshot shows the record as soon as the goal holds it in memory,
-        // so it alone would let the kill below land before the write, where re-issuing is the promised behaviour.
-        await Eventually.WaitAsync(() => Task.FromResult(Effects()), e => e.Contains(key), "the function's effect in the file", Bound);
-        await Eventually.WaitAsync(() => Task.FromResult(Lines(_held)), h => h.Contains(key), "the worker's answer, held", Bound);
+        // The worker's answer is held: it comes only once the result's record is written to the goal's state in
+        // PostgreSQL. (The snapshot alone would not do: it shows the record as soon as the goal holds it in memory, so the
+        // kill could land before the write, where re-issuing is the promised behaviour; the test below has that case.)
+        await using var cluster = await StartHoldingAsync("MDL_TEST_HOLD_FUNCTION_ANSWERS");
         var before = await Eventually.WaitAsync(
-            () => cluster.Client.GetGoalAsync(goalId), s => s is { InFlight: [{ ResultRecorded: true }] }, "the goal's record of the result", Bound);
-        Assert.Equal(key, Assert.Single(before!.InFlight).IdempotencyKey);
+            () => cluster.Client.GetGoalAsync(GoalId), s => s is { InFlight: [{ ResultRecorded: true }] }, "the goal's record of the result", Bound);
+        Assert.Equal(Key, Assert.Single(before!.InFlight).IdempotencyKey);
 
-        cluster.Silos[0].Kill();
+        await KillAndTakeOverAsync(cluster);
 
-        // A silo without the hold takes over; touching the goal reactivates it from storage.
-        var survivor = cluster.AddSilo(SiloBuild.WithTestFunctions, environment);
-        await survivor.WaitReadyAsync(ProcessCluster.StartTimeout);
-        var after = await Eventually.WaitAsync(
-            () => cluster.TryGetGoalAsync(goalId), s => s is { InFlight.Length: 0, ActionsTaken: 1 }, "the re-issued call's outcome", Bound);
+        // The record answered the re-issued call: the function did not run again.
+        Assert.Equal([Key], Effects());
+        await AssertOneSucceededOutcomeAsync(cluster);
+    }
 
-        var decision = (await cluster.Client.GetDecisionsAsync(goalId, 10)).Single(d => d.Seq == 1);
-        Assert.Equal(key, decision.IdempotencyKey);
-        Assert.Equal(OutcomeStatus.Succeeded, decision.Outcome!.Status);
-        Assert.Equal([key], Effects());
-        Assert.Equal(1, after!.ActionsTaken);
+    [Fact]
+    public async Task A_silo_killed_after_the_function_acted_and_before_its_result_was_recorded_reissues_the_call_marked_as_reissued()
+    {
+        // The worker never records the result: the crash falls in the one window an external effect can repeat in.
+        await using var cluster = await StartHoldingAsync("MDL_TEST_HOLD_RESULT_RECORDS");
+        var before = await cluster.Client.GetGoalAsync(GoalId);
+        Assert.Equal(Key, Assert.Single(before!.InFlight, a => !a.ResultRecorded).IdempotencyKey);
 
-        // Both silos appended to the goal's audit chain in PostgreSQL, and it still verifies end to end.
-        var audit = await Eventually.WaitAsync(
-            () => cluster.Client.ReadAuditAsync(goalId), a => a.Any(e => e.Kind == "outcome"), "the outcome in the audit log", Bound);
-        Assert.Equal(["definition", "decision", "call"], audit.Select(e => e.Kind).Distinct().Take(3));
-        Assert.Single(audit, e => e.Kind == "outcome");
-        var verification = await cluster.Client.VerifyAuditAsync(goalId);
-        Assert.True(verification.Intact, $"audit chain broken at {verification.Break}");
-        Assert.Equal(audit.Length, verification.Entries);
+        await KillAndTakeOverAsync(cluster);
+
+        // Nothing said the function had acted, so it ran again, told that this call is a re-issue (and with the same key),
+        // which is what a function whose effect must never repeat checks; the goal applied one outcome.
+        Assert.Equal([Key, $"{Key} reissued"], Effects());
+        await AssertOneSucceededOutcomeAsync(cluster);
     }
 
     public void Dispose()
     {
         File.Delete(_effects);
         File.Delete(_held);
+    }
+
+    /// <summary>
+    /// One silo that holds calls at the point <paramref name="holdVariable"/> names, a goal that calls test.file-effect once,
+    /// and a wait until the effect is in the file and the call is held.
+    /// </summary>
+    private async Task<ProcessCluster> StartHoldingAsync(string holdVariable)
+    {
+        File.WriteAllText(_effects, "");
+        var holding = new Dictionary<string, string> { ["MDL_TEST_EFFECTS_FILE"] = _effects, [holdVariable] = _held };
+        var cluster = await ProcessCluster.StartAsync(
+            await postgres.CreateDatabaseAsync("crash"), silos: 1, "crash", SiloBuild.WithTestFunctions, holding);
+        try
+        {
+            await cluster.Client.PutGoalAsync(GoalId, Backlog);
+            await cluster.Client.ObserveAsync(GoalId, new Observation("backlog.sample", new { depth = 1 }));
+            await Eventually.WaitAsync(() => Task.FromResult(Effects()), e => e.Contains(Key), "the function's effect in the file", Bound);
+            await Eventually.WaitAsync(() => Task.FromResult(Lines(_held)), h => h.Contains(Key), "the held call", Bound);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Kills the holding silo, starts one without the hold, and waits until the goal has applied its outcome.</summary>
+    private async Task KillAndTakeOverAsync(ProcessCluster cluster)
+    {
+        cluster.Silos[0].Kill();
+
+        // Touching the goal reactivates it from storage on the new silo.
+        var survivor = cluster.AddSilo(SiloBuild.WithTestFunctions, new Dictionary<string, string> { ["MDL_TEST_EFFECTS_FILE"] = _effects });
+        await survivor.WaitReadyAsync(ProcessCluster.StartTimeout);
+        var after = await Eventually.WaitAsync(
+            () => cluster.TryGetGoalAsync(GoalId), s => s is { InFlight.Length: 0, ActionsTaken: 1 }, "the re-issued call's outcome", Bound);
+        Assert.Equal(1, after!.ActionsTaken);
+    }
+
+    private static async Task AssertOneSucceededOutcomeAsync(ProcessCluster cluster)
+    {
+        var decision = (await cluster.Client.GetDecisionsAsync(GoalId, 10)).Single(d => d.Seq == 1);
+        Assert.Equal(Key, decision.IdempotencyKey);
+        Assert.Equal(OutcomeStatus.Succeeded, decision.Outcome!.Status);
+
+        // Both silos appended to the goal's audit chain in PostgreSQL, and it still verifies end to end.
+        var audit = await Eventually.WaitAsync(
+            () => cluster.Client.ReadAuditAsync(GoalId), a => a.Any(e => e.Kind == "outcome"), "the outcome in the audit log", Bound);
+        Assert.Equal(["definition", "decision", "call"], audit.Select(e => e.Kind).Distinct().Take(3));
+        Assert.Single(audit, e => e.Kind == "outcome");
+        var verification = await cluster.Client.VerifyAuditAsync(GoalId);
+        Assert.True(verification.Intact, $"audit chain broken at {verification.Break}");
+        Assert.Equal(audit.Length, verification.Entries);
     }
 
     private string[] Effects() => Lines(_effects);
