@@ -13,7 +13,9 @@ namespace Mdl.Functions;
 /// same idempotency key and answers it from that record instead of calling again, so function authors get exactly-once
 /// effects for re-issued calls without writing any bookkeeping of their own — except for a crash after the function acted
 /// and before the record's write completed, which re-issues the call with no record to answer it (a function whose effect
-/// must never repeat checks the key itself when <see cref="FunctionCall.Reissued"/> is set). (Read-only and idempotent functions may simply repeat.) A re-issued call is also looked up in the ledger grain that silos before this design kept per goal.
+/// must never repeat checks the key itself when <see cref="FunctionCall.Reissued"/> is set). (Read-only and idempotent
+/// functions may simply repeat.) A re-issued call is also looked up in the ledger grain that silos before this design
+/// kept per goal.
 /// </remarks>
 [StatelessWorker]
 [GrainType(GrainTypeName)]
