@@ -24,6 +24,9 @@ internal sealed class FileEffectFunction : IAgentFunction
         Effects = new() { ["backlog"] = -1 },
         SideEffect = SideEffectClass.External,
         Permission = "files",
+
+        // Crash tests hold a call's answer until they kill the silo: a stalled machine must not time the call out first.
+        TimeoutMs = 120_000,
     };
 
     /// <inheritdoc />
