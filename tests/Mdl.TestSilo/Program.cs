@@ -9,7 +9,12 @@ using Mdl.TestSilo;
 var app = MdlSiloApp.Build(args, builder =>
 {
     builder.Services.AddMdlFunction<FileEffectFunction>();
-    foreach (var (variable, point) in new[] { ("MDL_TEST_HOLD_FUNCTION_ANSWERS", HoldPoint.FunctionAnswers), ("MDL_TEST_HOLD_RESULT_RECORDS", HoldPoint.ResultRecords) })
+    (string Variable, HoldPoint Point)[] holds =
+    [
+        ("MDL_TEST_HOLD_FUNCTION_ANSWERS", HoldPoint.FunctionAnswers),
+        ("MDL_TEST_HOLD_RESULT_RECORDS", HoldPoint.ResultRecords),
+    ];
+    foreach (var (variable, point) in holds)
     {
         if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } heldFile)
         {

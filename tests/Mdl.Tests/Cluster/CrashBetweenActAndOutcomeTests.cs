@@ -105,9 +105,8 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
         // Touching the goal reactivates it from storage on the new silo.
         var survivor = cluster.AddSilo(SiloBuild.WithTestFunctions, new Dictionary<string, string> { ["MDL_TEST_EFFECTS_FILE"] = _effects });
         await survivor.WaitReadyAsync(ProcessCluster.StartTimeout);
-        var after = await Eventually.WaitAsync(
+        await Eventually.WaitAsync(
             () => cluster.TryGetGoalAsync(GoalId), s => s is { InFlight.Length: 0, ActionsTaken: 1 }, "the re-issued call's outcome", Bound);
-        Assert.Equal(1, after!.ActionsTaken);
     }
 
     private static async Task AssertOneSucceededOutcomeAsync(ProcessCluster cluster)
