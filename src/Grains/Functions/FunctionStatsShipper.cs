@@ -8,21 +8,55 @@ namespace Mdl.Functions;
 /// per function per <see cref="Interval"/>, instead of one per call to a single grain that every goal of the cluster
 /// calls into. Nothing runs while no call finishes, so an idle silo has no timer for it.
 /// </summary>
+/// <remarks>
+/// When the silo stops, what waits is shipped at once, while the cluster still places grains on this silo, and calls that
+/// finish after that are not shipped: a batch sent later would only fail to be placed (Orleans logs that as an error, as
+/// the statistics message is one-way) and be lost anyway.
+/// </remarks>
 public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<FunctionStatsShipper> logger)
+    : ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>How long a finished call waits before it is shipped: the statistics lag live calls by at most this.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     private readonly ConcurrentDictionary<string, ConcurrentQueue<FunctionCallSample>> _pending = new(StringComparer.Ordinal);
     private int _scheduled;
+    private volatile bool _stopped;
 
     /// <summary>Queues a finished call of <paramref name="function"/> for its statistics grain.</summary>
     public void Add(string function, FunctionCallSample sample)
     {
+        if (_stopped)
+        {
+            return;
+        }
+
         _pending.GetOrAdd(function, static _ => new ConcurrentQueue<FunctionCallSample>()).Enqueue(sample);
         if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
         {
             _ = ShipLaterAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(FunctionStatsShipper), ServiceLifecycleStage.Active, _ => Task.CompletedTask, StopAsync);
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopped = true;
+        foreach (var function in await ShipAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                // The batch is one-way: a read behind it on the same grain returns once the grain has taken it, so the
+                // silo does not go on to deactivate its grains while the batch is still on its way.
+                await grains.Stats(function).GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                LogShipFailed(logger, exception, 0, function);
+            }
         }
     }
 
@@ -32,6 +66,16 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
 
         // Reopened before draining: a call that finishes from here on schedules the next batch itself.
         Volatile.Write(ref _scheduled, 0);
+        if (!_stopped)
+        {
+            await ShipAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends what waits, one batch per function; returns the functions a batch was sent for.</summary>
+    private async Task<List<string>> ShipAsync()
+    {
+        var shipped = new List<string>();
         foreach (var (function, queue) in _pending)
         {
             var batch = new List<FunctionCallSample>();
@@ -48,6 +92,7 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
             try
             {
                 await grains.Stats(function).RecordManyAsync([.. batch]).ConfigureAwait(false);
+                shipped.Add(function);
             }
             catch (Exception exception)
             {
@@ -55,6 +100,8 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
                 LogShipFailed(logger, exception, batch.Count, function);
             }
         }
+
+        return shipped;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record {Count} finished calls of {Function} in its statistics")]

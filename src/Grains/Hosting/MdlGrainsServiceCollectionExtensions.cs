@@ -22,6 +22,7 @@ public static class MdlGrainsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<FunctionStatsBook>();
         services.TryAddSingleton<FunctionStatsShipper>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<FunctionStatsShipper>());
         services.AddOptions<FunctionResilienceOptions>();
         services.TryAddSingleton<FunctionResilience>();
         services.TryAddSingleton<FunctionCatalog>();
