@@ -55,7 +55,7 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
             }
             catch (Exception exception)
             {
-                LogShipFailed(logger, exception, 0, function);
+                LogStopShipUnconfirmed(logger, exception, function);
             }
         }
     }
@@ -106,4 +106,7 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record {Count} finished calls of {Function} in its statistics")]
     private static partial void LogShipFailed(ILogger logger, Exception exception, int count, string function);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The silo stops without knowing whether the last finished calls of {Function} reached its statistics")]
+    private static partial void LogStopShipUnconfirmed(ILogger logger, Exception exception, string function);
 }
