@@ -291,9 +291,7 @@ await using (var cluster = await BenchCluster.StartAsync(
             switch (step)
             {
                 case "collect":
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
-                    GC.Collect();
+                    IdleCpu.CollectGarbage();
                     break;
                 case "define":
                     await goals.DefineAsync(BenchDefinitions.Loop);

@@ -16,6 +16,14 @@ internal static class IdleCpu
     /// <summary>A second in which the JIT compiled fewer methods than this counts as quiet.</summary>
     private const int QuietJitMethodsPerSecond = 3;
 
+    /// <summary>Two full blocking collections with the finalizers run between them: what the idle figures start from.</summary>
+    public static void CollectGarbage()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     /// <summary>
     /// Collects garbage (unless <paramref name="collect"/> is false), lets the silo settle for at least <paramref name="settle"/> and until the JIT is quiet (at most
     /// <paramref name="maxSettle"/>), then measures over <paramref name="window"/>. The traffic before leaves methods whose call counts have crossed the tier-up threshold
@@ -27,9 +35,7 @@ internal static class IdleCpu
     {
         if (collect)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
+            CollectGarbage();
         }
 
         var settling = Stopwatch.StartNew();
