@@ -12,6 +12,9 @@ internal sealed class FileEffectFunction : IAgentFunction
     /// <summary>The variable naming the effects file.</summary>
     public const string Variable = "MDL_TEST_EFFECTS_FILE";
 
+    /// <summary>The variable that sets the function's timeout in milliseconds (default 120,000).</summary>
+    public const string TimeoutVariable = "MDL_TEST_FILE_EFFECT_TIMEOUT_MS";
+
     private static readonly Lock FileLock = new();
 
     /// <inheritdoc />
@@ -26,7 +29,8 @@ internal sealed class FileEffectFunction : IAgentFunction
         Permission = "files",
 
         // Crash tests hold a call's answer until they kill the silo: a stalled machine must not time the call out first.
-        TimeoutMs = 120_000,
+        // The recovery test shortens it, as recovery waits for the call to be overdue.
+        TimeoutMs = int.TryParse(Environment.GetEnvironmentVariable(TimeoutVariable), out var timeoutMs) ? timeoutMs : 120_000,
     };
 
     /// <inheritdoc />

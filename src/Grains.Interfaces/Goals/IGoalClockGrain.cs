@@ -2,7 +2,8 @@ namespace Mdl.Goals;
 
 /// <summary>
 /// A goal's wake-up (key = goal id; the goal grain implements it), called by its silo's wake-up scheduler at the moment the
-/// goal asked for, when time alone changes what the goal sees (a rolling window or an effect horizon).
+/// goal asked for, when time alone changes what the goal sees (a rolling window or an effect horizon), and by the silos'
+/// in-flight recovery for a goal whose calls are overdue.
 /// </summary>
 [Alias("mdl.IGoalClockGrain")]
 public interface IGoalClockGrain : IGrainWithStringKey
@@ -13,4 +14,12 @@ public interface IGoalClockGrain : IGrainWithStringKey
     /// </summary>
     [Alias("WakeUp")]
     Task WakeUpAsync(DateTimeOffset at);
+
+    /// <summary>
+    /// Does nothing but make sure the goal is active. An activation re-issues the calls that were in flight when the goal
+    /// last stopped, so the silos call this for goals whose calls are overdue: a goal whose silo died while it waited for
+    /// an answer would otherwise wait for its next observation.
+    /// </summary>
+    [Alias("EnsureActive")]
+    Task EnsureActiveAsync();
 }

@@ -346,6 +346,29 @@ public sealed class GoalEngine
         State.Actions.Where(a => a.InFlight).Select(a => ToRequest(a, reissued: true)).ToArray();
 
     /// <summary>
+    /// The moment by which the goal must be active again for its calls in flight to be answered: the earliest call's
+    /// start, plus its timeout, plus <paramref name="grace"/>. Null when nothing is in flight, or the goal is deleted (a
+    /// deleted goal re-issues nothing).
+    /// </summary>
+    public DateTimeOffset? InFlightDueAt(TimeSpan grace)
+    {
+        DateTimeOffset? due = null;
+        foreach (var action in State.Actions)
+        {
+            if (IsActive && action.InFlight)
+            {
+                var at = action.StartedAt + TimeSpan.FromMilliseconds(action.TimeoutMs) + grace;
+                if (due is not { } earlier || at < earlier)
+                {
+                    due = at;
+                }
+            }
+        }
+
+        return due;
+    }
+
+    /// <summary>
     /// Records the result of the in-flight call with <paramref name="idempotencyKey"/> (the goal's ledger of external calls),
     /// to be written before the function's worker answers. Returns false when no such call is in flight or its result is
     /// already recorded: the first result stands.

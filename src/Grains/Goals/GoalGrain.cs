@@ -35,7 +35,7 @@ namespace Mdl.Goals;
 [ImplicitStreamSubscription(StreamNames.GoalNamespace)]
 [GrainType(GrainTypeName)]
 internal sealed class GoalGrain(
-    [PersistentState("goal", StorageNames.Goals)] IPersistentState<GoalState> state,
+    [PersistentState(GoalGrain.StateName, StorageNames.Goals)] IPersistentState<GoalState> state,
     FunctionCatalog functions,
     FunctionGrains functionGrains,
     FunctionStatsBook stats,
@@ -43,6 +43,7 @@ internal sealed class GoalGrain(
     FunctionResilience resilience,
     DecisionPolicies policies,
     IOptions<GoalEngineOptions> options,
+    IOptions<InFlightRecoveryOptions> recovery,
     TimeProvider time,
     IServiceProvider services,
     GoalWakeUps wakeUps,
@@ -50,6 +51,9 @@ internal sealed class GoalGrain(
 {
     /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
     public const string GrainTypeName = "mdl.goal";
+
+    /// <summary>The name the goal's state is stored under, which the in-flight recovery looks up.</summary>
+    public const string StateName = "goal";
 
     private const string WakeUpReminder = "wake-up";
 
@@ -809,6 +813,7 @@ internal sealed class GoalGrain(
         _behindSince = null;
         _engine.Trim(time.GetUtcNow());
         DecisionRecord[] decisions = [.. state.State.Decisions];
+        state.State.DueAt = _engine.InFlightDueAt(recovery.Value.Grace);
         try
         {
             await state.WriteStateAsync();
@@ -1098,6 +1103,9 @@ internal sealed class GoalGrain(
             }
         }
     }
+
+    /// <inheritdoc />
+    public Task EnsureActiveAsync() => Task.CompletedTask;
 
     /// <inheritdoc />
     public Task WakeUpAsync(DateTimeOffset at)

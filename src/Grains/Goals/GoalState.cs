@@ -2,6 +2,7 @@ using System.Text.Json;
 using Mdl.Decisions;
 using Mdl.Functions;
 using Mdl.Metrics;
+using Mdl.Storage;
 
 namespace Mdl.Goals;
 
@@ -10,7 +11,7 @@ namespace Mdl.Goals;
 /// yet moved to its history (<see cref="DecisionHistoryState"/>, stored apart).
 /// </summary>
 [GenerateSerializer, Alias("mdl.GoalState")]
-public sealed class GoalState
+public sealed class GoalState : IDueState
 {
     /// <summary>The definition in force; null until the goal is first defined.</summary>
     [Id(0)] public GoalDefinition? Definition { get; set; }
@@ -104,6 +105,14 @@ public sealed class GoalState
 
     /// <summary>When anything last changed.</summary>
     [Id(14)] public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// When the goal must be active again to finish the calls it has in flight (<see cref="GoalEngine.InFlightDueAt"/>),
+    /// set by the goal before each write. Not part of the serialised state: storage that keeps a due index stores it in
+    /// its own column, beside the row.
+    /// </summary>
+    [field: NonSerialized]
+    public DateTimeOffset? DueAt { get; set; }
 }
 
 /// <summary>An action that was decided: in flight until its outcome, then awaiting its expected effect.</summary>

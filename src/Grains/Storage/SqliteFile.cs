@@ -12,6 +12,7 @@ internal sealed class SqliteFile
 {
     private readonly string _owner;
     private readonly string _schemaSql;
+    private readonly Action<SqliteConnection>? _upgrade;
     private readonly string _connectionString;
     private readonly string _connectionPragmas;
 
@@ -28,10 +29,15 @@ internal sealed class SqliteFile
     /// <param name="busyTimeout">How long a statement waits for another connection's write lock (validated by the owner).</param>
     /// <param name="schemaSql">Idempotent DDL run when the writer opens.</param>
     /// <param name="owner">Who uses the file, for messages (e.g. "SQLite audit log").</param>
-    public SqliteFile(string databasePath, TimeSpan busyTimeout, string schemaSql, string owner)
+    /// <param name="upgrade">
+    /// Brings a file made by an earlier version up to date after <paramref name="schemaSql"/> ran (SQLite has no
+    /// <c>ADD COLUMN IF NOT EXISTS</c>); run inside an immediate transaction, so two owners of one file never both apply it.
+    /// </param>
+    public SqliteFile(string databasePath, TimeSpan busyTimeout, string schemaSql, string owner, Action<SqliteConnection>? upgrade = null)
     {
         DatabasePath = Path.GetFullPath(databasePath);
         _schemaSql = schemaSql;
+        _upgrade = upgrade;
         _owner = owner;
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -174,6 +180,13 @@ internal sealed class SqliteFile
             {
                 command.CommandText = _schemaSql;
                 command.ExecuteNonQuery();
+            }
+
+            if (_upgrade is { } upgrade)
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+                upgrade(connection);
+                transaction.Commit();
             }
         }
         catch

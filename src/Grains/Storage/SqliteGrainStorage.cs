@@ -25,7 +25,7 @@ namespace Mdl.Storage;
 /// grain scheduler threads.
 /// </para>
 /// </remarks>
-internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IDisposable
+internal sealed partial class SqliteGrainStorage : IGrainStorage, IDueGrainIndex, ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private const string CreateTableSql = """
         CREATE TABLE IF NOT EXISTS grain_state (
@@ -35,8 +35,20 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
             etag       TEXT    NOT NULL,
             version    INTEGER NOT NULL,
             updated_at TEXT    NOT NULL,
+            due_at     INTEGER,
             PRIMARY KEY (state_name, grain_id)
         );
+        """;
+
+    // due_at (Unix milliseconds) came after the first files were made; the index needs the column.
+    private const string DueIndexSql =
+        "CREATE INDEX IF NOT EXISTS grain_state_due ON grain_state (state_name, due_at) WHERE due_at IS NOT NULL;";
+
+    private const string SelectDueSql = """
+        SELECT grain_id FROM grain_state
+        WHERE state_name = $state_name AND due_at IS NOT NULL AND due_at <= $now AND grain_id > $after
+        ORDER BY grain_id
+        LIMIT $limit;
         """;
 
     private const string SelectRowSql =
@@ -47,15 +59,15 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
 
     // Only for a grain that has never seen a row (null ETag): if one appeared meanwhile, nothing is inserted.
     private const string InsertSql = """
-        INSERT INTO grain_state (state_name, grain_id, payload, etag, version, updated_at)
-        VALUES ($state_name, $grain_id, $payload, $new_etag, 1, $updated_at)
+        INSERT INTO grain_state (state_name, grain_id, payload, etag, version, updated_at, due_at)
+        VALUES ($state_name, $grain_id, $payload, $new_etag, 1, $updated_at, $due_at)
         ON CONFLICT (state_name, grain_id) DO NOTHING;
         """;
 
     // Compare-and-swap on the ETag: zero rows changed means the row is gone or someone else wrote it.
     private const string UpdateSql = """
         UPDATE grain_state
-        SET payload = $payload, etag = $new_etag, version = version + 1, updated_at = $updated_at
+        SET payload = $payload, etag = $new_etag, version = version + 1, updated_at = $updated_at, due_at = $due_at
         WHERE state_name = $state_name AND grain_id = $grain_id AND etag = $etag;
         """;
 
@@ -94,7 +106,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         _activators = activators;
         _timeProvider = timeProvider;
         _logger = logger;
-        _file = new SqliteFile(options.DatabasePath, options.BusyTimeout, CreateTableSql, $"SQLite grain storage '{name}'");
+        _file = new SqliteFile(options.DatabasePath, options.BusyTimeout, CreateTableSql, $"SQLite grain storage '{name}'", AddDueColumn);
     }
 
     /// <inheritdoc />
@@ -166,11 +178,10 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         var key = grainId.ToString();
         var newETag = NewETag();
         var updatedAt = Timestamp();
+        var row = new NewRow(payload, newETag, updatedAt, DueAt(grainState.State));
 
         var outcome = await WithWriterAsync(
-            writer => expectedETag is null
-                ? Apply(writer, InsertSql, stateName, key, expectedETag, payload, newETag, updatedAt)
-                : Apply(writer, UpdateSql, stateName, key, expectedETag, payload, newETag, updatedAt),
+            writer => Apply(writer, expectedETag is null ? InsertSql : UpdateSql, stateName, key, expectedETag, row),
             cancellationToken);
 
         if (!outcome.Applied)
@@ -198,7 +209,7 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
         var outcome = await WithWriterAsync(
             writer => expectedETag is null
                 ? ClearUnseen(writer, stateName, key)
-                : Apply(writer, DeleteSql, stateName, key, expectedETag, payload: null, newETag: null, updatedAt: null),
+                : Apply(writer, DeleteSql, stateName, key, expectedETag, row: null),
             cancellationToken);
 
         if (!outcome.Applied)
@@ -250,15 +261,68 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
             : null;
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<GrainId>> DueAsync(
+        string stateName, DateTimeOffset now, GrainId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stateName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (!_file.IsReady)
+        {
+            await InitializeAsync(cancellationToken);
+        }
+
+        return await Task.Run(() => ReadDue(stateName, now, after, limit), cancellationToken);
+    }
+
+    private List<GrainId> ReadDue(string stateName, DateTimeOffset now, GrainId? after, int limit)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var connection = _file.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = SelectDueSql;
+        command.Parameters.AddWithValue("$state_name", stateName);
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$after", after?.ToString() ?? "");
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var due = new List<GrainId>();
+        while (reader.Read())
+        {
+            due.Add(GrainId.Parse(reader.GetString(0)));
+        }
+
+        return due;
+    }
+
+    /// <summary>Adds <c>due_at</c> and its index to a file made before them; a no-op on a file that has them.</summary>
+    private static void AddDueColumn(SqliteConnection writer)
+    {
+        using (var look = writer.CreateCommand())
+        {
+            look.CommandText = "SELECT COUNT(*) FROM pragma_table_info('grain_state') WHERE name = 'due_at';";
+            if ((long)look.ExecuteScalar()! == 0)
+            {
+                using var add = writer.CreateCommand();
+                add.CommandText = "ALTER TABLE grain_state ADD COLUMN due_at INTEGER;";
+                add.ExecuteNonQuery();
+            }
+        }
+
+        using var index = writer.CreateCommand();
+        index.CommandText = DueIndexSql;
+        index.ExecuteNonQuery();
+    }
+
+    private static long? DueAt<T>(T state) => state is IDueState { DueAt: { } due } ? due.ToUnixTimeMilliseconds() : null;
+
     private static Outcome Apply(
         SqliteConnection writer,
         string sql,
         string stateName,
         string grainId,
         string? expectedETag,
-        StateBuffer? payload,
-        string? newETag,
-        string? updatedAt)
+        NewRow? row)
     {
         int changed;
         using (var command = Command(writer, sql, stateName, grainId))
@@ -268,11 +332,12 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
                 command.Parameters.AddWithValue("$etag", expectedETag);
             }
 
-            if (payload is not null)
+            if (row is { } written)
             {
-                command.Parameters.Add("$payload", SqliteType.Blob).Value = payload.Memory;
-                command.Parameters.AddWithValue("$new_etag", newETag);
-                command.Parameters.AddWithValue("$updated_at", updatedAt);
+                command.Parameters.Add("$payload", SqliteType.Blob).Value = written.Payload.Memory;
+                command.Parameters.AddWithValue("$new_etag", written.ETag);
+                command.Parameters.AddWithValue("$updated_at", written.UpdatedAt);
+                command.Parameters.AddWithValue("$due_at", written.DueAt is { } due ? due : DBNull.Value);
             }
 
             changed = command.ExecuteNonQuery();
@@ -352,6 +417,9 @@ internal sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePart
     private partial void LogClosed(string name, string path);
 
     private readonly record struct StoredRow(byte[] Payload, string ETag);
+
+    /// <summary>What a write stores: the serialised state, its new ETag, when, and when the grain falls due (Unix ms).</summary>
+    private readonly record struct NewRow(StateBuffer Payload, string ETag, string UpdatedAt, long? DueAt);
 
     private readonly record struct Outcome(bool Applied, string? StoredETag);
 }

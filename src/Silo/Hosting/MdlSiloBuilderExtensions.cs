@@ -1,4 +1,5 @@
 using Mdl.Audit;
+using Mdl.Goals;
 using Mdl.Hosting;
 using Mdl.Silo.Ingress;
 using Mdl.Silo.Postgres;
@@ -31,6 +32,12 @@ public static class MdlSiloBuilderExtensions
         builder.Services.AddSingleton(options.Limits);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddMdlGrains();
+        builder.Services.Configure<InFlightRecoveryOptions>(o =>
+        {
+            o.Grace = options.Recovery.Grace;
+            o.SweepPeriod = options.Recovery.SweepPeriod;
+            o.PageSize = options.Recovery.PageSize;
+        });
         builder.Services.AddMdlSecurity(options);
         builder.Services.AddMdlRateLimiting(options.Limits);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Mdl.Goals;
 using Mdl.Silo.Ingress;
 using Mdl.Silo.Postgres;
 using Mdl.Silo.Security;
@@ -51,6 +52,9 @@ public sealed class MdlSiloOptions
 
     /// <summary>Postgres mode: how goal state writes are batched into shared commits (<c>Mdl__GroupCommit__…</c>).</summary>
     public GroupCommitOptions GroupCommit { get; set; } = new();
+
+    /// <summary>How the silos find goals whose calls were cut off by a crash (<c>Mdl__Recovery__…</c>).</summary>
+    public InFlightRecoveryOptions Recovery { get; set; } = new();
 
     /// <summary>
     /// API keys for the HTTP API, the dashboard and <c>/metrics</c> (<c>Mdl__ApiKeys__0__Name</c>, <c>__Hash</c>, <c>__Scopes__0</c>).
@@ -122,7 +126,7 @@ public sealed class MdlSiloOptions
             yield return problem;
         }
 
-        foreach (var problem in SecurityProblems().Concat(Limits.Problems()))
+        foreach (var problem in SecurityProblems().Concat(Limits.Problems()).Concat(Recovery.Problems()))
         {
             yield return problem;
         }

@@ -25,20 +25,20 @@ namespace Mdl.Silo.Postgres;
 /// write at a time, so one grain never has two writes in a batch.
 /// </para>
 /// </remarks>
-internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class GroupCommitGrainStorage : IGrainStorage, IDueGrainIndex, ILifecycleParticipant<ISiloLifecycle>
 {
     private const string SelectSql = "SELECT payload, etag FROM mdl_grain_state WHERE state_name = $1 AND grain_id = $2";
 
     // Only for a grain that has seen no row: if one appeared meanwhile, nothing is inserted and no row comes back.
     private const string InsertSql = """
-        INSERT INTO mdl_grain_state (state_name, grain_id, payload, etag, version, updated_at)
-        VALUES ($1, $2, $3, $4, 1, now())
+        INSERT INTO mdl_grain_state (state_name, grain_id, payload, etag, version, updated_at, due_at)
+        VALUES ($1, $2, $3, $4, 1, now(), $5)
         ON CONFLICT (state_name, grain_id) DO NOTHING
         RETURNING version
         """;
 
     private const string UpdateSql = """
-        UPDATE mdl_grain_state SET payload = $3, etag = $4, version = version + 1, updated_at = now()
+        UPDATE mdl_grain_state SET payload = $3, etag = $4, version = version + 1, updated_at = now(), due_at = $6
         WHERE state_name = $1 AND grain_id = $2 AND etag = $5
         RETURNING version
         """;
@@ -49,6 +49,14 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
     private const int ReadConnections = 16;
 
     private const string ExistsSql = "SELECT 1 FROM mdl_grain_state WHERE state_name = $1 AND grain_id = $2";
+
+    // Served by the partial index on (state_name, due_at): only rows with a moment are in it.
+    private const string SelectDueSql = """
+        SELECT grain_id FROM mdl_grain_state
+        WHERE state_name = $1 AND due_at IS NOT NULL AND due_at <= $2 AND grain_id > $3
+        ORDER BY grain_id
+        LIMIT $4
+        """;
 
     private readonly string _name;
     private readonly GroupCommitOptions _options;
@@ -131,7 +139,8 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         // Serialise now, before the first await: the grain may change its state while this write waits for a commit,
         // and what is stored (and what the new ETag vouches for) must be the state as it was when the write was asked for.
         using var payload = StateBuffer.Serialize(_serializer, grainState.State);
-        var write = new PendingWrite(stateName, grainId.ToString(), payload, grainState.ETag, Guid.NewGuid().ToString("N"));
+        var dueAt = grainState.State is IDueState { DueAt: { } due } ? due.ToUniversalTime() : (DateTimeOffset?)null;
+        var write = new PendingWrite(stateName, grainId.ToString(), payload, grainState.ETag, Guid.NewGuid().ToString("N"), dueAt);
         if (!_writes.Writer.TryWrite(write))
         {
             throw new InvalidOperationException($"grain storage '{_name}' is stopped; the state of {grainId} was not written");
@@ -182,6 +191,27 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
         grainState.State = CreateInstance<T>();
         grainState.ETag = null;
         grainState.RecordExists = false;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<GrainId>> DueAsync(
+        string stateName, DateTimeOffset now, GrainId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stateName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var command = _source.CreateCommand(SelectDueSql);
+        command.Parameters.AddWithValue(stateName);
+        command.Parameters.AddWithValue(now.ToUniversalTime());
+        command.Parameters.AddWithValue(after?.ToString() ?? "");
+        command.Parameters.AddWithValue(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var due = new List<GrainId>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            due.Add(GrainId.Parse(reader.GetString(0)));
+        }
+
+        return due;
     }
 
     /// <summary>Transactions committed so far, and the writes they carried: how well writes are being grouped.</summary>
@@ -263,6 +293,8 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
                 statement.Parameters.AddWithValue(expected);
             }
 
+            statement.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = write.DueAt is { } due ? due : DBNull.Value });
+
             statements.BatchCommands.Add(statement);
         }
 
@@ -314,7 +346,7 @@ internal sealed partial class GroupCommitGrainStorage : IGrainStorage, ILifecycl
     private partial void LogBatchFailed(Exception exception, string name, int count);
 
     /// <summary>A write waiting for a commit.</summary>
-    private sealed record PendingWrite(string StateName, string GrainId, StateBuffer Payload, string? ExpectedETag, string NewETag)
+    private sealed record PendingWrite(string StateName, string GrainId, StateBuffer Payload, string? ExpectedETag, string NewETag, DateTimeOffset? DueAt)
     {
         // Completed off the committer's loop: a grain continuing its turn must not run on (and stall) the committer.
         public TaskCompletionSource<bool> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

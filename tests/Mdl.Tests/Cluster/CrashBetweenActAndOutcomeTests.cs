@@ -15,15 +15,25 @@ namespace Mdl.Tests.Cluster;
 [Collection(PostgresCollection.Name)]
 public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : IDisposable
 {
-    private const string GoalId = "backlog-1";
-    private const string Key = $"{GoalId}/1";
+    /// <summary>The goal every crash test defines.</summary>
+    internal const string GoalId = "backlog-1";
+
+    /// <summary>The idempotency key of its one call.</summary>
+    internal const string Key = $"{GoalId}/1";
+
+    /// <summary>test.file-effect's timeout, in milliseconds (FileEffectFunction.TimeoutVariable in the test silo).</summary>
+    internal const string FileEffectTimeoutVariable = "MDL_TEST_FILE_EFFECT_TIMEOUT_MS";
 
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    // The call's timeout and grace, the survivor's start, and its wait for the dead silo to be declared dead.
+    private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(120);
 
     private readonly string _effects = Path.Combine(Path.GetTempPath(), $"mdl-effects-{Guid.NewGuid():N}.txt");
     private readonly string _held = Path.Combine(Path.GetTempPath(), $"mdl-held-{Guid.NewGuid():N}.txt");
 
-    private static GoalDefinition Backlog => new()
+    /// <summary>A goal that calls test.file-effect once for a backlog sample of depth 1.</summary>
+    internal static GoalDefinition Backlog => new()
     {
         Kind = "backlog",
         Objectives = [new ObjectiveDefinition { Metric = "backlog", Op = "<=", Target = 0, Weight = 1 }],
@@ -66,6 +76,32 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
         await AssertOneSucceededOutcomeAsync(cluster);
     }
 
+    [Fact]
+    public async Task A_goal_whose_silo_died_with_a_call_in_flight_reissues_it_though_nothing_calls_the_goal()
+    {
+        // The call times out after 15 s, and the goal's silo stores it as overdue 1 s after that; the survivor looks for
+        // overdue goals every second.
+        await using var cluster = await StartHoldingAsync(
+            "MDL_TEST_HOLD_RESULT_RECORDS", new() { [FileEffectTimeoutVariable] = "15000", ["Mdl__Recovery__Grace"] = "00:00:01" });
+        cluster.Silos[0].Kill();
+        var survivor = cluster.AddSilo(SiloBuild.WithTestFunctions, new Dictionary<string, string>
+        {
+            ["MDL_TEST_EFFECTS_FILE"] = _effects,
+            ["Mdl__Recovery__SweepPeriod"] = "00:00:01",
+        });
+        await survivor.WaitReadyAsync(ProcessCluster.StartTimeout);
+
+        // Nothing calls the goal: no observation, no snapshot, no worker answer. The survivor finds it in PostgreSQL as
+        // overdue, activates it, and the activation re-issues the call.
+        await Eventually.WaitAsync(
+            () => Task.FromResult(Effects()), e => e.Length > 1, "the call re-issued by the survivor's in-flight recovery", RecoveryBound);
+        Assert.Equal([Key, $"{Key} reissued"], Effects());
+
+        await Eventually.WaitAsync(
+            () => cluster.TryGetGoalAsync(GoalId), s => s is { InFlight.Length: 0, ActionsTaken: 1 }, "the re-issued call's outcome", Bound);
+        await AssertOneSucceededOutcomeAsync(cluster);
+    }
+
     public void Dispose()
     {
         File.Delete(_effects);
@@ -73,13 +109,13 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
     }
 
     /// <summary>
-    /// One silo that holds calls at the point <paramref name="holdVariable"/> names, a goal that calls test.file-effect once,
-    /// and a wait until the effect is in the file and the call is held.
+    /// One silo that holds calls at the point <paramref name="holdVariable"/> names (with <paramref name="environment"/>
+    /// besides), a goal that calls test.file-effect once, and a wait until the effect is in the file and the call is held.
     /// </summary>
-    private async Task<ProcessCluster> StartHoldingAsync(string holdVariable)
+    private async Task<ProcessCluster> StartHoldingAsync(string holdVariable, Dictionary<string, string>? environment = null)
     {
         File.WriteAllText(_effects, "");
-        var holding = new Dictionary<string, string> { ["MDL_TEST_EFFECTS_FILE"] = _effects, [holdVariable] = _held };
+        var holding = new Dictionary<string, string>(environment ?? []) { ["MDL_TEST_EFFECTS_FILE"] = _effects, [holdVariable] = _held };
         var cluster = await ProcessCluster.StartAsync(
             await postgres.CreateDatabaseAsync("crash"), silos: 1, "crash", SiloBuild.WithTestFunctions, holding);
         try
@@ -127,7 +163,8 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
 
     private string[] Effects() => Lines(_effects);
 
-    private static string[] Lines(string path) => File.Exists(path)
+    /// <summary>The file's non-empty lines; none when it does not exist.</summary>
+    internal static string[] Lines(string path) => File.Exists(path)
         ? File.ReadAllLines(path).Where(l => l.Length > 0).ToArray()
         : [];
 }

@@ -264,6 +264,39 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
+    public void InFlightDueAt_is_the_earliest_call_in_flight_past_its_timeout_and_the_grace()
+    {
+        var engine = Engine(Goal(maxInFlight: 3));
+        var functions = new FakeFunctionDirectory(Boost(effect: 1) with { TimeoutMs = 5_000 });
+        var grace = TimeSpan.FromSeconds(30);
+        engine.Observe(Reading(1), T0);
+        Assert.Null(engine.InFlightDueAt(grace));
+
+        Decide(engine, functions, T0);
+        Decide(engine, functions, T0.AddSeconds(2));
+        Assert.Equal(T0.AddSeconds(35), engine.InFlightDueAt(grace));
+
+        // Once the first call is answered, the second is the one that can be overdue; once both are, nothing is.
+        engine.CompleteAction(1, Succeeded(T0.AddSeconds(3)), T0.AddSeconds(3));
+        Assert.Equal(T0.AddSeconds(37), engine.InFlightDueAt(grace));
+        engine.CompleteAction(2, Succeeded(T0.AddSeconds(4)), T0.AddSeconds(4));
+        Assert.Null(engine.InFlightDueAt(grace));
+    }
+
+    [Fact]
+    public void InFlightDueAt_is_null_for_a_deleted_goal_which_reissues_nothing()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(1), T0);
+        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        Assert.NotNull(engine.InFlightDueAt(TimeSpan.Zero));
+
+        engine.Delete(T0.AddSeconds(1));
+
+        Assert.Null(engine.InFlightDueAt(TimeSpan.Zero));
+    }
+
+    [Fact]
     public void CommitDecision_hands_the_function_the_goal_its_metrics_and_its_trigger()
     {
         var definition = Goal() with { Context = JsonDocument.Parse("""{"userId":"55"}""").RootElement.Clone() };

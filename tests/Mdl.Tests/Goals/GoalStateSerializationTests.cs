@@ -28,6 +28,20 @@ public sealed class GoalStateSerializationTests
     }
 
     [Fact]
+    public void The_due_moment_is_not_serialised_with_the_state()
+    {
+        // Storage keeps it in its own column; in the payload it would only cost bytes on every write.
+        var state = new GoalState { DueAt = DateTimeOffset.UnixEpoch, Version = 3 };
+
+        var bytes = Serializer.SerializeToArray(state);
+        var copy = Serializer.Deserialize<GoalState>(bytes);
+
+        Assert.Null(copy!.DueAt);
+        Assert.Equal(3, copy.Version);
+        Assert.Equal(Serializer.SerializeToArray(new GoalState { Version = 3 }).Length, bytes.Length);
+    }
+
+    [Fact]
     public void A_state_with_the_dedupe_window_as_a_byte_array_field_still_loads_it_and_is_written_the_same()
     {
         var fingerprints = new[] { ObservationFingerprint.Of("o1"), ObservationFingerprint.Of("o2"), ulong.MaxValue };

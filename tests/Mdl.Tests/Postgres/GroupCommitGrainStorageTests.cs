@@ -114,5 +114,9 @@ public sealed class GroupCommitGrainStorageTests(PostgresServer server) : IAsync
         Assert.True(state.RecordExists);
     }
 
+    [Fact]
+    public Task The_due_index_lists_what_the_last_write_made_due() =>
+        DueIndexContract.ListsWhatTheLastWriteMadeDueAsync(_storage);
+
     private static GrainId Grain(int n) => GrainId.Create("counter-grain", n.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

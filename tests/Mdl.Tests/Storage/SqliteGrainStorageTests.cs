@@ -374,6 +374,41 @@ public sealed class SqliteGrainStorageTests : IDisposable
     }
 
     // State is nullable on IGrainState; a null here is a failure, reported as one.
+    [Fact]
+    public Task The_due_index_lists_what_the_last_write_made_due() =>
+        DueIndexContract.ListsWhatTheLastWriteMadeDueAsync(Open());
+
+    [Fact]
+    public async Task A_file_made_before_the_due_index_gains_it_and_keeps_its_rows()
+    {
+        // The table as the first versions made it: no due_at column.
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        using (var old = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE grain_state (state_name TEXT NOT NULL, grain_id TEXT NOT NULL, payload BLOB NOT NULL,
+                    etag TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (state_name, grain_id));
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        var storage = Open();
+        var state = new GrainState<CounterState>(new CounterState { Count = 3 });
+        await storage.WriteStateAsync(StateName, Grain("old"), state);
+
+        // Opening again finds the column and changes nothing; the row written is still there and nothing is due.
+        storage.Dispose();
+        var reopened = Open();
+        Assert.Equal(3, Counter(await ReadAsync(reopened, "old")).Count);
+        Assert.Empty(await reopened.DueAsync(StateName, DateTimeOffset.MaxValue, null, 10, CancellationToken.None));
+        using var connection = RawConnection();
+        using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('grain_state') WHERE name = 'due_at';";
+        Assert.Equal(1L, columns.ExecuteScalar());
+    }
+
     private static CounterState Counter(IGrainState<CounterState> state) => Assert.IsType<CounterState>(state.State);
 
     private static GrainId Grain(string key) => GrainId.Create("counter-grain", key);
