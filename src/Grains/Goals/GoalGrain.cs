@@ -131,6 +131,10 @@ internal sealed class GoalGrain(
                         GoalId, request.Call.IdempotencyKey, request.Call.Function);
                 }
 
+                MdlTelemetry.CallsReissued.Add(
+                    1,
+                    new KeyValuePair<string, object?>(MdlTelemetry.Tags.Function, request.Call.Function),
+                    new KeyValuePair<string, object?>(MdlTelemetry.Tags.Answer, request.Recorded is null ? "function" : "recorded"));
                 StartAction(new ActionStart(request, Stopwatch.GetTimestamp(), default));
             }
 

@@ -42,6 +42,14 @@ public static class MdlTelemetry
     public static Counter<double> Spend { get; } =
         Meter.CreateCounter<double>("mdl.spend", "{cost}", "Declared cost of function calls");
 
+    /// <summary>
+    /// Calls in flight when their goal last stopped, re-issued when it came back (tags <c>mdl.function</c>,
+    /// <c>mdl.answer</c>: <c>recorded</c> when the result its worker recorded answers it, <c>function</c> when the
+    /// function is called again). Each one means a silo stopped or died with the call out.
+    /// </summary>
+    public static Counter<long> CallsReissued { get; } =
+        Meter.CreateCounter<long>("mdl.calls.reissued", "{call}", "Calls in flight when their goal stopped, re-issued when it came back");
+
     private static long _activeGoals;
     private static long _inFlight;
 
@@ -90,5 +98,8 @@ public static class MdlTelemetry
 
         /// <summary>A decision's sequence number.</summary>
         public const string DecisionSeq = "mdl.decision_seq";
+
+        /// <summary>What answers a re-issued call: <c>recorded</c> or <c>function</c>.</summary>
+        public const string Answer = "mdl.answer";
     }
 }

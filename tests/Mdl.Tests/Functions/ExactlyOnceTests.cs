@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Mdl.Decisions;
 using Mdl.Functions;
 using Mdl.Goals;
 using Mdl.Hosting;
 using Mdl.Observations;
 using Mdl.Silo;
+using Mdl.Telemetry;
 using Mdl.Tests.Goals;
 using Mdl.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -57,6 +59,7 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
             HoldFunctionResponses.Holding = false;
         }
 
+        using var reissued = new ReissueCounter("test.sends");
         var second = await StartAsync(holdResponses: false);
         try
         {
@@ -67,6 +70,9 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
             Assert.Equal(key, decision.IdempotencyKey);
             Assert.Equal(1, SendFunction.Effects(key));
             Assert.Equal(1, snapshot!.ActionsTaken);
+
+            // Operators see it: one call re-issued, answered by the recorded result.
+            Assert.Equal(["recorded"], reissued.Answers);
         }
         finally
         {
@@ -86,6 +92,37 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
         });
         await app.StartAsync();
         return app;
+    }
+
+    /// <summary>Listens to <c>mdl.calls.reissued</c> for one function and keeps each re-issue's <c>mdl.answer</c>.</summary>
+    private sealed class ReissueCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentQueue<string> _answers = new();
+
+        public ReissueCounter(string function)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == MdlTelemetry.Name && instrument.Name == "mdl.calls.reissued")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                var fields = tags.ToArray().ToDictionary(t => t.Key, t => t.Value as string);
+                if (fields.GetValueOrDefault(MdlTelemetry.Tags.Function) == function)
+                {
+                    _answers.Enqueue(fields.GetValueOrDefault(MdlTelemetry.Tags.Answer) ?? "");
+                }
+            });
+            _listener.Start();
+        }
+
+        public string[] Answers => [.. _answers];
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary><c>test.sends</c>: an external effect (counted per idempotency key) that drains the queue.</summary>
