@@ -346,6 +346,36 @@ public sealed class GoalEngine
         State.Actions.Where(a => a.InFlight).Select(a => ToRequest(a, reissued: true)).ToArray();
 
     /// <summary>
+    /// Sets <see cref="GoalState.WakeAt"/> to the next time change after <paramref name="now"/>, and
+    /// <see cref="GoalState.DueAt"/> from it (<see cref="RestoreDue"/>), for the write about to be made.
+    /// </summary>
+    public void StampDue(DateTimeOffset now, TimeSpan grace)
+    {
+        State.WakeAt = NextTimeChange(now);
+        RestoreDue(grace);
+    }
+
+    /// <summary>
+    /// Sets <see cref="GoalState.DueAt"/> as the last write stored it (<see cref="DueOf"/> of <see cref="GoalState.WakeAt"/>).
+    /// </summary>
+    public void RestoreDue(TimeSpan grace) => State.DueAt = DueOf(State.WakeAt, grace);
+
+    /// <summary>The due moment a write made at <paramref name="now"/> would store.</summary>
+    public DateTimeOffset? DueFrom(DateTimeOffset now, TimeSpan grace) => DueOf(NextTimeChange(now), grace);
+
+    /// <summary>
+    /// <paramref name="grace"/> after the wake-up moment <paramref name="wake"/> (a live goal takes its wake-up on time
+    /// and writes the next one, usually well within the grace), or when the calls in flight are overdue
+    /// (<see cref="InFlightDueAt"/>), whichever is first.
+    /// </summary>
+    private DateTimeOffset? DueOf(DateTimeOffset? wake, TimeSpan grace)
+    {
+        var woken = IsActive ? wake + grace : null;
+        var overdue = InFlightDueAt(grace);
+        return woken is { } at && (overdue is not { } calls || at < calls) ? woken : overdue;
+    }
+
+    /// <summary>
     /// The moment by which the goal must be active again for its calls in flight to be answered: the earliest call's
     /// start, plus its timeout, plus <paramref name="grace"/>. Null when nothing is in flight, or the goal is deleted (a
     /// deleted goal re-issues nothing).

@@ -43,7 +43,7 @@ internal sealed class GoalGrain(
     FunctionResilience resilience,
     DecisionPolicies policies,
     IOptions<GoalEngineOptions> options,
-    IOptions<InFlightRecoveryOptions> recovery,
+    IOptions<GoalRecoveryOptions> recovery,
     TimeProvider time,
     IServiceProvider services,
     GoalWakeUps wakeUps,
@@ -52,7 +52,7 @@ internal sealed class GoalGrain(
     /// <summary>The goal grain's type name: function calls are accepted only from grains of this type.</summary>
     public const string GrainTypeName = "mdl.goal";
 
-    /// <summary>The name the goal's state is stored under, which the in-flight recovery looks up.</summary>
+    /// <summary>The name the goal's state is stored under, which the silos' recovery looks up (<see cref="GoalRecovery"/>).</summary>
     public const string StateName = "goal";
 
     private const string WakeUpReminder = "wake-up";
@@ -107,6 +107,7 @@ internal sealed class GoalGrain(
     {
         MdlTelemetry.GoalActivated(+1);
         _engine = new GoalEngine(GoalId, state.State, options.Value);
+        _engine.RestoreDue(recovery.Value.Grace);
 
         // Decisions loaded with the state are durable: they may move to the history.
         _written = [.. state.State.Decisions];
@@ -140,6 +141,13 @@ internal sealed class GoalGrain(
 
             FlushAudit();
             ScheduleWakeUp();
+            if (state.State.WakeAt is { } wake && wake <= time.GetUtcNow())
+            {
+                // The wake-up it asked for was due while it was not active (its silo died, or the in-memory wake-up ended
+                // with the activation): re-decide now, as that wake-up would have.
+                var now = time.GetUtcNow();
+                _wakeUp = _wakeUp is { } armed ? wakeUps.Move(armed, now) : wakeUps.Schedule(this.GetGrainId(), now);
+            }
         }
     }
 
@@ -815,15 +823,16 @@ internal sealed class GoalGrain(
     {
         var covers = _changes;
         _behindSince = null;
-        _engine.Trim(time.GetUtcNow());
+        var now = time.GetUtcNow();
+        _engine.Trim(now);
+        _engine.StampDue(now, recovery.Value.Grace);
         DecisionRecord[] decisions = [.. state.State.Decisions];
-        state.State.DueAt = _engine.InFlightDueAt(recovery.Value.Grace);
         try
         {
             await state.WriteStateAsync();
             _saved = Math.Max(_saved, covers);
             _written = decisions;
-            ScheduleWakeUp();
+            ScheduleWakeUp(state.State.WakeAt);
             ScheduleArchive();
         }
         catch (Exception exception)
@@ -1046,10 +1055,12 @@ internal sealed class GoalGrain(
     /// sees (a rolling window or an effect horizon), so it re-decides then instead of waiting for an observation that may
     /// never come. No polling.
     /// </summary>
-    private void ScheduleWakeUp()
+    private void ScheduleWakeUp() => ScheduleWakeUp(_engine.NextTimeChange(time.GetUtcNow()));
+
+    /// <summary><see cref="ScheduleWakeUp()"/> for a next time change just computed (a write stamps it in the state).</summary>
+    private void ScheduleWakeUp(DateTimeOffset? next)
     {
         var now = time.GetUtcNow();
-        var next = _engine.NextTimeChange(now);
         // Only an earlier moment replaces the wake-up asked for. One for a later moment, or for one that no longer matters
         // (an effect that showed, or that a write trimmed once expired), comes early, re-decides and asks again: far cheaper
         // than changing it on every loop, as each completed action moves its effect's horizon.
@@ -1109,7 +1120,16 @@ internal sealed class GoalGrain(
     }
 
     /// <inheritdoc />
-    public Task EnsureActiveAsync() => Task.CompletedTask;
+    public Task EnsureActiveAsync()
+    {
+        // The silos' recovery found the stored due moment passed. If a write now would store another one (the wake-up it
+        // stood for was taken without a write, or is queued since this activation), write it, or the recovery would find
+        // the goal due at every look. A call still in flight keeps its moment, so a slow call causes no write.
+        var now = time.GetUtcNow();
+        return state.State.DueAt <= now && _engine.DueFrom(now, recovery.Value.Grace) != state.State.DueAt && !_diverged
+            ? PersistAsync()
+            : Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public Task WakeUpAsync(DateTimeOffset at)

@@ -107,9 +107,17 @@ public sealed class GoalState : IDueState
     [Id(14)] public DateTimeOffset UpdatedAt { get; set; }
 
     /// <summary>
-    /// When the goal must be active again to finish the calls it has in flight (<see cref="GoalEngine.InFlightDueAt"/>),
-    /// set by the goal before each write. Not part of the serialised state: storage that keeps a due index stores it in
-    /// its own column, beside the row.
+    /// The next moment the goal's view changes by time alone, as of its last write (<see cref="GoalEngine.NextTimeChange"/>).
+    /// A goal that activates after this moment passed (its silo died, or it was deactivated before a wake-up) re-decides
+    /// at once, as the wake-up would have.
+    /// </summary>
+    [Id(18)] public DateTimeOffset? WakeAt { get; set; }
+
+    /// <summary>
+    /// When the goal must be active again, whether or not anything calls it: a grace after <see cref="WakeAt"/>, or when
+    /// its calls in flight are overdue (<see cref="GoalEngine.InFlightDueAt"/>), whichever is first. Set before each write
+    /// (<see cref="GoalEngine.StampDue"/>) and at activation (<see cref="GoalEngine.RestoreDue"/>). Not part of the
+    /// serialised state: storage that keeps a due index stores it in its own column, beside the row.
     /// </summary>
     [field: NonSerialized]
     public DateTimeOffset? DueAt { get; set; }

@@ -30,9 +30,9 @@ public static class MdlGrainsServiceCollectionExtensions
         services.TryAddSingleton<IFunctionDirectory>(sp => sp.GetRequiredService<FunctionCatalog>());
         services.TryAddSingleton<DecisionPolicies>();
         services.TryAddSingleton<GoalWakeUps>();
-        services.AddOptions<InFlightRecoveryOptions>();
-        services.TryAddSingleton<InFlightRecovery>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<InFlightRecovery>());
+        services.AddOptions<GoalRecoveryOptions>();
+        services.TryAddSingleton<GoalRecovery>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GoalRecovery>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IIncomingGrainCallFilter, FunctionGrantFilter>());
         services.AddMdlFunction<RecommendItemsFunction>();
         services.AddMdlFunction<NotifyPushFunction>();

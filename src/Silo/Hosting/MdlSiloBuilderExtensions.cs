@@ -32,7 +32,7 @@ public static class MdlSiloBuilderExtensions
         builder.Services.AddSingleton(options.Limits);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddMdlGrains();
-        builder.Services.Configure<InFlightRecoveryOptions>(o =>
+        builder.Services.Configure<GoalRecoveryOptions>(o =>
         {
             o.Grace = options.Recovery.Grace;
             o.SweepPeriod = options.Recovery.SweepPeriod;

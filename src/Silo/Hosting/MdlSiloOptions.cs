@@ -54,7 +54,7 @@ public sealed class MdlSiloOptions
     public GroupCommitOptions GroupCommit { get; set; } = new();
 
     /// <summary>How the silos find goals whose calls were cut off by a crash (<c>Mdl__Recovery__…</c>).</summary>
-    public InFlightRecoveryOptions Recovery { get; set; } = new();
+    public GoalRecoveryOptions Recovery { get; set; } = new();
 
     /// <summary>
     /// API keys for the HTTP API, the dashboard and <c>/metrics</c> (<c>Mdl__ApiKeys__0__Name</c>, <c>__Hash</c>, <c>__Scopes__0</c>).

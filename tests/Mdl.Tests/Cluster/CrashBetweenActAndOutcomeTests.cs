@@ -94,7 +94,7 @@ public sealed class CrashBetweenActAndOutcomeTests(PostgresServer postgres) : ID
         // Nothing calls the goal: no observation, no snapshot, no worker answer. The survivor finds it in PostgreSQL as
         // overdue, activates it, and the activation re-issues the call.
         await Eventually.WaitAsync(
-            () => Task.FromResult(Effects()), e => e.Length > 1, "the call re-issued by the survivor's in-flight recovery", RecoveryBound);
+            () => Task.FromResult(Effects()), e => e.Length > 1, "the call re-issued by the survivor's goal recovery", RecoveryBound);
         Assert.Equal([Key, $"{Key} reissued"], Effects());
 
         await Eventually.WaitAsync(

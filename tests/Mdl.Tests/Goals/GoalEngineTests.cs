@@ -284,6 +284,36 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
+    public void StampDue_sets_the_next_time_change_and_the_due_moment_a_grace_after_it_or_earlier_for_overdue_calls()
+    {
+        var engine = Engine(Goal() with { EffectHorizon = "PT1M" });
+        var functions = new FakeFunctionDirectory(Boost() with { TimeoutMs = 5_000 });
+        var grace = TimeSpan.FromSeconds(30);
+        engine.Observe(Reading(1), T0);
+        engine.StampDue(T0, grace);
+        Assert.Null(engine.State.WakeAt);
+        Assert.Null(engine.State.DueAt);
+
+        // In flight: due when the call is overdue; nothing changes by time alone yet.
+        Decide(engine, functions, T0);
+        engine.StampDue(T0, grace);
+        Assert.Null(engine.State.WakeAt);
+        Assert.Equal(T0.AddSeconds(35), engine.State.DueAt);
+
+        // Answered: its expected effect passes its horizon a minute later, and the goal is due a grace after that.
+        engine.CompleteAction(1, Succeeded(T0.AddSeconds(2)), T0.AddSeconds(2));
+        engine.StampDue(T0.AddSeconds(2), grace);
+        Assert.Equal(T0.AddSeconds(62), engine.State.WakeAt);
+        Assert.Equal(T0.AddSeconds(92), engine.State.DueAt);
+
+        // A new activation restores the same due moment from the stored state.
+        var restored = new GoalEngine(GoalId, engine.State, new GoalEngineOptions());
+        engine.State.DueAt = null;
+        restored.RestoreDue(grace);
+        Assert.Equal(T0.AddSeconds(92), restored.State.DueAt);
+    }
+
+    [Fact]
     public void InFlightDueAt_is_null_for_a_deleted_goal_which_reissues_nothing()
     {
         var engine = Engine(Goal());

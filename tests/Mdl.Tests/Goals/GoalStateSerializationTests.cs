@@ -28,17 +28,20 @@ public sealed class GoalStateSerializationTests
     }
 
     [Fact]
-    public void The_due_moment_is_not_serialised_with_the_state()
+    public void The_wake_up_moment_round_trips_and_the_due_moment_is_not_serialised()
     {
-        // Storage keeps it in its own column; in the payload it would only cost bytes on every write.
-        var state = new GoalState { DueAt = DateTimeOffset.UnixEpoch, Version = 3 };
+        // Storage keeps the due moment in its own column, and the goal restores it from the wake-up moment at activation;
+        // in the payload it would only cost bytes on every write.
+        var wake = new DateTimeOffset(2026, 5, 6, 7, 8, 9, TimeSpan.Zero);
+        var state = new GoalState { WakeAt = wake, DueAt = DateTimeOffset.UnixEpoch, Version = 3 };
 
         var bytes = Serializer.SerializeToArray(state);
         var copy = Serializer.Deserialize<GoalState>(bytes);
 
-        Assert.Null(copy!.DueAt);
+        Assert.Equal(wake, copy!.WakeAt);
+        Assert.Null(copy.DueAt);
         Assert.Equal(3, copy.Version);
-        Assert.Equal(Serializer.SerializeToArray(new GoalState { Version = 3 }).Length, bytes.Length);
+        Assert.Equal(Serializer.SerializeToArray(new GoalState { WakeAt = wake, Version = 3 }).Length, bytes.Length);
     }
 
     [Fact]

@@ -57,7 +57,7 @@ internal static class DueIndexContract
         await WriteAsync("a", T0.AddMinutes(5));
         Assert.Equal(["c"], await DueAsync(T0.AddMinutes(1)));
 
-        // The moment lives beside the row, not in the state.
+        // The state reads back as written; the moment is the column's (this state does not serialise it).
         var read = new GrainState<DueCounterState>();
         await storage.ReadStateAsync(StateName, Grain("c"), read);
         Assert.Equal(1, read.State!.Count);

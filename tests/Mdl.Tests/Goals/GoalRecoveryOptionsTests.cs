@@ -3,13 +3,13 @@ using Mdl.Silo.Hosting;
 
 namespace Mdl.Tests.Goals;
 
-/// <summary>The in-flight recovery's settings are checked at the silo's start, each bad one named.</summary>
-public sealed class InFlightRecoveryOptionsTests
+/// <summary>The goal recovery's settings are checked at the silo's start, each bad one named.</summary>
+public sealed class GoalRecoveryOptionsTests
 {
     [Fact]
     public void The_defaults_are_usable()
     {
-        Assert.Empty(new InFlightRecoveryOptions().Problems());
+        Assert.Empty(new GoalRecoveryOptions().Problems());
     }
 
     [Theory]
@@ -19,7 +19,7 @@ public sealed class InFlightRecoveryOptionsTests
     [InlineData(30, 30, 0, "Mdl__Recovery__PageSize")]
     public void A_setting_out_of_range_is_named_and_stops_the_silo(int graceSeconds, int sweepSeconds, int pageSize, string named)
     {
-        var recovery = new InFlightRecoveryOptions
+        var recovery = new GoalRecoveryOptions
         {
             Grace = TimeSpan.FromSeconds(graceSeconds),
             SweepPeriod = TimeSpan.FromSeconds(sweepSeconds),

@@ -1,9 +1,10 @@
 namespace Mdl.Goals;
 
 /// <summary>
-/// How the silos find goals whose calls were cut off by a crash (<c>Mdl__Recovery__…</c>; see <see cref="InFlightRecovery"/>).
+/// How the silos find goals that should be active and are not: calls cut off by a crash, wake-ups due while the goal was
+/// not active (<c>Mdl__Recovery__…</c>; see <see cref="GoalRecovery"/>).
 /// </summary>
-public sealed class InFlightRecoveryOptions
+public sealed class GoalRecoveryOptions
 {
     /// <summary>
     /// How long past its own timeout a call may stay in flight before its goal counts as due for recovery. Default 30 s.

@@ -7,29 +7,32 @@ using Orleans.Storage;
 namespace Mdl.Goals;
 
 /// <summary>
-/// Finds goals whose calls were cut off by a crash and activates them, so that they re-issue the calls. A goal re-issues
-/// what it had in flight whenever it activates; what this adds is the activation, for a goal whose silo died while it
-/// waited and that nothing else calls (no observation, no wake-up, no worker answer).
+/// Finds goals that should be active and are not, and activates them: a goal whose calls were cut off by a crash
+/// (it re-issues them when it activates), and one whose wake-up was due while it was not active (it re-decides when it
+/// activates, <see cref="GoalState.WakeAt"/>). What this adds is the activation, for a goal whose silo died, or whose
+/// in-memory reminders an embedded silo's restart lost, and that nothing else calls (no observation, no worker answer).
 /// </summary>
 /// <remarks>
 /// <para>
-/// Each goal stores, with every state write, the moment its calls in flight are overdue (<see cref="GoalEngine.InFlightDueAt"/>);
-/// storage that keeps that moment beside the row (<see cref="IDueGrainIndex"/>: the SQLite file and PostgreSQL) lists the
-/// goals past it. No write is added for this: the moment travels in the state write the goal makes anyway.
+/// Each goal stores, with every state write, the moment it must next be active (<see cref="GoalEngine.StampDue"/>: its
+/// next wake-up, or its calls in flight overdue); storage that keeps that moment beside the row
+/// (<see cref="IDueGrainIndex"/>: the SQLite file and PostgreSQL) lists the goals past it. No write is added for the
+/// index: the moment travels in the state write the goal makes anyway.
 /// </para>
 /// <para>
 /// Every silo looks once at start, which recovers an embedded silo's goals after a restart, and then every
-/// <see cref="InFlightRecoveryOptions.SweepPeriod"/>. A goal that is alive and still waiting for a slow call is only
-/// touched (<see cref="IGoalClockGrain.EnsureActiveAsync"/> does nothing), as is one that several silos find at once.
-/// With storage that keeps no index (the in-memory provider), there is nothing to look at and this does nothing.
+/// <see cref="GoalRecoveryOptions.SweepPeriod"/>. A goal that is alive (waiting for a slow call, or about to take its
+/// own wake-up) is only touched (<see cref="IGoalClockGrain.EnsureActiveAsync"/> does nothing), as is one that several
+/// silos find at once. With storage that keeps no index (the in-memory provider), there is nothing to look at and this
+/// does nothing.
 /// </para>
 /// </remarks>
-public sealed partial class InFlightRecovery(
+public sealed partial class GoalRecovery(
     IServiceProvider services,
     IGrainFactory grains,
     TimeProvider time,
-    IOptions<InFlightRecoveryOptions> options,
-    ILogger<InFlightRecovery> logger) : ILifecycleParticipant<ISiloLifecycle>
+    IOptions<GoalRecoveryOptions> options,
+    ILogger<GoalRecovery> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     // Touches run side by side: each is a call that may activate a goal and read its state.
     private const int ConcurrentTouches = 16;
@@ -39,11 +42,11 @@ public sealed partial class InFlightRecovery(
 
     /// <inheritdoc />
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(InFlightRecovery), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+        lifecycle.Subscribe(nameof(GoalRecovery), ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
     /// <summary>
-    /// Looks once: activates every goal of <paramref name="index"/> whose calls are overdue now. Returns how many goals
-    /// were touched, alive or not.
+    /// Looks once: activates every goal of <paramref name="index"/> that is due now. Returns how many goals were touched,
+    /// alive or not.
     /// </summary>
     public async Task<int> SweepAsync(IDueGrainIndex index, CancellationToken cancellationToken)
     {
@@ -129,15 +132,15 @@ public sealed partial class InFlightRecovery(
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "In-flight recovery touched {Count} goals whose calls are overdue")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Goal recovery touched {Count} goals that were due")]
     private partial void LogSwept(int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "In-flight recovery could not read the goals due; it tries again at its next look")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Goal recovery could not read the goals due; it tries again at its next look")]
     private partial void LogSweepFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "In-flight recovery could not reach goal {Goal}; it tries again at its next look")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Goal recovery could not reach goal {Goal}; it tries again at its next look")]
     private partial void LogTouchFailed(Exception exception, GrainId goal);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Grain storage {Name} keeps no due index: a goal whose silo died with calls in flight re-issues them at its next observation")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Grain storage {Name} keeps no due index: a goal whose silo died with calls in flight or a wake-up pending acts on them at its next observation")]
     private partial void LogNoIndex(string name);
 }
