@@ -67,10 +67,10 @@ public sealed partial class GoalRecovery(
                         await grains.GetGrain<IGoalClockGrain>(goal).EnsureActiveAsync().WaitAsync(cancel).ConfigureAwait(false);
                         Interlocked.Increment(ref touched);
                     }
-                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    catch (Exception exception) when (!cancel.IsCancellationRequested)
                     {
                         // The goal's silo may not be declared dead yet, so its directory entry still points there: the
-                        // next look tries again.
+                        // next look tries again. (A cancellation that is not this silo stopping is such a failure too.)
                         LogTouchFailed(exception, goal);
                     }
                 }).ConfigureAwait(false);
@@ -124,8 +124,10 @@ public sealed partial class GoalRecovery(
                     LogSwept(touched);
                 }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
+                // Only the silo stopping ends the looks; anything else, a cancelled database command included, waits for
+                // the next one.
                 LogSweepFailed(exception);
             }
         }
