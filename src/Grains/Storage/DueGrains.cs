@@ -2,8 +2,9 @@ namespace Mdl.Storage;
 
 /// <summary>
 /// Grain state that names the moment by which its grain must be active again, whether or not anything calls it: a goal
-/// with calls in flight must be, or a call cut off by a crash is never re-issued. Storage that keeps this moment beside
-/// the row (<see cref="IDueGrainIndex"/>) lets the silos find such grains after the silo that held them is gone.
+/// with calls in flight or a wake-up pending must be, or a call cut off by a crash is never re-issued and the wake-up
+/// never taken. Storage that keeps this moment beside the row (<see cref="IDueGrainIndex"/>) lets the silos find such
+/// grains after the silo that held them is gone.
 /// </summary>
 public interface IDueState
 {
