@@ -382,10 +382,15 @@ public sealed class GoalEngine
     /// </summary>
     public DateTimeOffset? InFlightDueAt(TimeSpan grace)
     {
+        if (!IsActive)
+        {
+            return null;
+        }
+
         DateTimeOffset? due = null;
         foreach (var action in State.Actions)
         {
-            if (IsActive && action.InFlight)
+            if (action.InFlight)
             {
                 var at = action.StartedAt + TimeSpan.FromMilliseconds(action.TimeoutMs) + grace;
                 if (due is not { } earlier || at < earlier)

@@ -141,11 +141,11 @@ internal sealed class GoalGrain(
 
             FlushAudit();
             ScheduleWakeUp();
-            if (state.State.WakeAt is { } wake && wake <= time.GetUtcNow())
+            var now = time.GetUtcNow();
+            if (state.State.WakeAt <= now)
             {
                 // The wake-up it asked for was due while it was not active (its silo died, or the in-memory wake-up ended
                 // with the activation): re-decide now, as that wake-up would have.
-                var now = time.GetUtcNow();
                 _wakeUp = _wakeUp is { } armed ? wakeUps.Move(armed, now) : wakeUps.Schedule(this.GetGrainId(), now);
             }
         }
