@@ -33,6 +33,9 @@ internal sealed record BenchPlan
     /// <summary>Warm-up before each throughput window.</summary>
     public TimeSpan ThroughputWarmup { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The longest each throughput warm-up goes on, past <see cref="ThroughputWarmup"/>, until the JIT is quiet.</summary>
+    public TimeSpan ThroughputMaxJitSettle { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Each throughput window.</summary>
     public TimeSpan ThroughputWindow { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -73,6 +76,7 @@ internal sealed record BenchPlan
         IdleWindow = TimeSpan.FromSeconds(5),
         IdleNoGoalsWindow = TimeSpan.Zero,
         ThroughputWarmup = TimeSpan.FromSeconds(1),
+        ThroughputMaxJitSettle = TimeSpan.FromSeconds(2),
         ThroughputWindow = TimeSpan.FromSeconds(3),
         ThroughputRounds = 1,
         DurableBaseline = false,

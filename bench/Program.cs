@@ -227,13 +227,14 @@ await using (var cluster = await BenchCluster.StartAsync(
         var bytesPerLoop = new List<double>();
         var bytesPerCall = new List<double>();
         var bytesPerDurableCall = new List<double>();
+        var timing = new Throughput.Timing(plan.ThroughputWarmup, plan.ThroughputMaxJitSettle, plan.ThroughputWindow);
         for (var round = 0; round < plan.ThroughputRounds; round++)
         {
-            var calls = await Throughput.MeasureBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
-            var loops = await Throughput.MeasureLoopsAsync(goals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
+            var calls = await Throughput.MeasureBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, timing);
+            var loops = await Throughput.MeasureLoopsAsync(goals, plan.Concurrency, timing);
             if (plan.DurableBaseline)
             {
-                var durable = await Throughput.MeasureDurableBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, plan.ThroughputWarmup, plan.ThroughputWindow);
+                var durable = await Throughput.MeasureDurableBaselineAsync(client, plan.ActiveGoals, plan.Concurrency, timing);
                 durableRounds.Add(durable.PerSecond);
                 cpuPerDurableCall.Add(durable.CpuMsPerCall);
                 bytesPerDurableCall.Add(durable.BytesPerCall);

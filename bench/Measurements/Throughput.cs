@@ -14,8 +14,14 @@ namespace Mdl.Bench.Measurements;
 /// </summary>
 internal static class Throughput
 {
-    /// <summary>The longest a warm-up waits, past its own length, for the JIT to go quiet.</summary>
-    private static readonly TimeSpan MaxJitSettle = TimeSpan.FromSeconds(20);
+    /// <summary>How long each window is warmed up and measured.</summary>
+    /// <param name="Warmup">Traffic before the window.</param>
+    /// <param name="MaxJitSettle">
+    /// The longest the warm-up goes on, past its own length, for the JIT to go quiet: long in a full run, so the window
+    /// measures the code at its final tier; short with <c>--quick</c>, which must finish in under a minute.
+    /// </param>
+    /// <param name="Window">The measured window.</param>
+    public sealed record Timing(TimeSpan Warmup, TimeSpan MaxJitSettle, TimeSpan Window);
 
     /// <summary>What one MDL window measured.</summary>
     /// <param name="PerSecond">Full loops per second.</param>
@@ -37,12 +43,12 @@ internal static class Throughput
     /// is applied. A loop counts once the acknowledgement is back and the goal has applied the outcome (which it writes
     /// with its next write, or within its write-behind bound).
     /// </summary>
-    public static async Task<LoopFigures> MeasureLoopsAsync(GoalSet goals, int concurrency, TimeSpan warmup, TimeSpan window)
+    public static async Task<LoopFigures> MeasureLoopsAsync(GoalSet goals, int concurrency, Timing timing)
     {
         var writes0 = 0L;
         var history0 = 0L;
         var ticks0 = 0L;
-        var figures = await MeasureAsync(concurrency, warmup, window, goals.Ids.Length, async index =>
+        var figures = await MeasureAsync(concurrency, timing, goals.Ids.Length, async index =>
         {
             // One bound for the whole loop, as the baseline has one per call: a timer per awaited step would be the
             // harness's cost, not the loop's.
@@ -88,23 +94,23 @@ internal static class Throughput
     }
 
     /// <summary>Baseline calls: client → front grain → stateless worker and back.</summary>
-    public static async Task<CallFigures> MeasureBaselineAsync(IClusterClient client, int keys, int concurrency, TimeSpan warmup, TimeSpan window)
+    public static async Task<CallFigures> MeasureBaselineAsync(IClusterClient client, int keys, int concurrency, Timing timing)
     {
-        var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
+        var figures = await MeasureAsync(concurrency, timing, keys, async index =>
             await Waits.Bounded(client.GetGrain<IBaselineFrontGrain>(index).CallAsync(index), "a baseline call"), "baseline");
         return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
     }
 
     /// <summary>Durable baseline calls: client → front grain that writes its state → stateless worker and back.</summary>
-    public static async Task<CallFigures> MeasureDurableBaselineAsync(IClusterClient client, int keys, int concurrency, TimeSpan warmup, TimeSpan window)
+    public static async Task<CallFigures> MeasureDurableBaselineAsync(IClusterClient client, int keys, int concurrency, Timing timing)
     {
-        var figures = await MeasureAsync(concurrency, warmup, window, keys, async index =>
+        var figures = await MeasureAsync(concurrency, timing, keys, async index =>
             await Waits.Bounded(client.GetGrain<IBaselineDurableFrontGrain>(index).CallAsync(index), "a durable baseline call"), "durable baseline");
         return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
     }
 
     private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit, double BytesPerUnit)> MeasureAsync(
-        int concurrency, TimeSpan warmup, TimeSpan window, int keys, Func<int, Task> unit, string label, Action? onWindowStart = null)
+        int concurrency, Timing timing, int keys, Func<int, Task> unit, string label, Action? onWindowStart = null)
     {
         var completed = 0L;
         using var stop = new CancellationTokenSource();
@@ -118,21 +124,21 @@ internal static class Throughput
             }
         })).ToArray();
 
-        await Task.Delay(warmup);
+        await Task.Delay(timing.Warmup);
 
         // The window measures the code at its final tier, as the reaction phase does. Without this wait, a first round
         // right after start measured the loop at 0.37 CPU ms and 27.8 KB where the second measured 0.17 ms and 22.9 KB.
-        await Waits.JitQuiet(MaxJitSettle, quietMethodsPerSecond: 5);
+        await Waits.JitQuiet(timing.MaxJitSettle, quietMethodsPerSecond: 5);
         onWindowStart?.Invoke();
 
         // Printed so that a profiler can be attached inside the window (docs/benchmarks.md, "What reproduces each row").
-        Console.WriteLine($"         {label} window: {window.TotalSeconds:0} s from {DateTime.Now:HH:mm:ss}");
+        Console.WriteLine($"         {label} window: {timing.Window.TotalSeconds:0} s from {DateTime.Now:HH:mm:ss}");
         using var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var allocated0 = GC.GetTotalAllocatedBytes();
         var start = Interlocked.Read(ref completed);
         var clock = Stopwatch.StartNew();
-        await Task.Delay(window);
+        await Task.Delay(timing.Window);
         var done = Interlocked.Read(ref completed) - start;
         var elapsed = clock.Elapsed;
         process.Refresh();
