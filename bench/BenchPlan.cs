@@ -45,6 +45,12 @@ internal sealed record BenchPlan
     /// <summary>Whether each throughput round also measures the durable baseline (a state write in the first hop).</summary>
     public bool DurableBaseline { get; init; } = true;
 
+    /// <summary>
+    /// Whether each throughput round also measures the shaped chain: the loop's messages and state write with no MDL
+    /// logic, the floor of a loop on this transport and storage.
+    /// </summary>
+    public bool ShapedBaseline { get; init; } = true;
+
     /// <summary>Changes the lazy backend and the push loop each react to in one round.</summary>
     public int ReactionChanges { get; init; } = 20;
 
@@ -80,6 +86,7 @@ internal sealed record BenchPlan
         ThroughputWindow = TimeSpan.FromSeconds(3),
         ThroughputRounds = 1,
         DurableBaseline = false,
+        ShapedBaseline = false,
         ReactionChanges = 6,
         ReactionRounds = 1,
         ReactionWarmupBudget = TimeSpan.FromSeconds(3),

@@ -227,6 +227,9 @@ await using (var cluster = await BenchCluster.StartAsync(
         var bytesPerLoop = new List<double>();
         var bytesPerCall = new List<double>();
         var bytesPerDurableCall = new List<double>();
+        var shapedRounds = new List<double>();
+        var cpuPerShapedCall = new List<double>();
+        var bytesPerShapedCall = new List<double>();
         var timing = new Throughput.Timing(plan.ThroughputWarmup, plan.ThroughputMaxJitSettle, plan.ThroughputWindow);
         for (var round = 0; round < plan.ThroughputRounds; round++)
         {
@@ -239,6 +242,16 @@ await using (var cluster = await BenchCluster.StartAsync(
                 cpuPerDurableCall.Add(durable.CpuMsPerCall);
                 bytesPerDurableCall.Add(durable.BytesPerCall);
                 Step($"durable baseline round {round + 1}: {durable.PerSecond:N0} calls/s ({durable.CpuMsPerCall:0.000} CPU ms, {durable.BytesPerCall:N0} B allocated each)");
+            }
+
+            if (plan.ShapedBaseline)
+            {
+                var shaped = await Throughput.MeasureShapedAsync(client, plan.ActiveGoals, plan.Concurrency, timing);
+                shapedRounds.Add(shaped.PerSecond);
+                cpuPerShapedCall.Add(shaped.CpuMsPerCall);
+                bytesPerShapedCall.Add(shaped.BytesPerCall);
+                Step($"shaped chain round {round + 1} (the loop's messages and write, no MDL logic): {shaped.PerSecond:N0} calls/s " +
+                    $"({shaped.CpuMsPerCall:0.000} CPU ms, {shaped.BytesPerCall:N0} B allocated each), ratio to the bare chain {shaped.PerSecond / calls.PerSecond:0.000}");
             }
 
             baselineRounds.Add(calls.PerSecond);
@@ -276,6 +289,17 @@ await using (var cluster = await BenchCluster.StartAsync(
             results.Details["cpuMsPerDurableBaselineCall"] = Percentiles.Round(cpuPerDurableCall.Average(), 4);
             results.Details["allocatedBytesPerDurableBaselineCall"] = Math.Round(bytesPerDurableCall.Average());
             results.Details["throughputRatioVsDurableBaseline"] = Percentiles.Round(loopRounds.Average() / durableRounds.Average());
+        }
+
+        if (shapedRounds.Count > 0)
+        {
+            // The floor: shaped ÷ bare is the most throughputRatio could be with MDL logic costing nothing.
+            results.Details["shapedCallsPerSecond"] = Percentiles.Round(shapedRounds.Average(), 1);
+            results.Details["shapedCallsPerSecondRounds"] = shapedRounds;
+            results.Details["cpuMsPerShapedCall"] = Percentiles.Round(cpuPerShapedCall.Average(), 4);
+            results.Details["allocatedBytesPerShapedCall"] = Math.Round(bytesPerShapedCall.Average());
+            results.Details["shapedRatioToBaseline"] = Percentiles.Round(shapedRounds.Average() / baselineRounds.Average());
+            results.Details["throughputRatioVsShaped"] = Percentiles.Round(loopRounds.Average() / shapedRounds.Average());
         }
     }
 

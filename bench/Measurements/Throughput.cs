@@ -109,6 +109,19 @@ internal static class Throughput
         return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
     }
 
+    /// <summary>
+    /// Shaped chain calls: client → a grain with the loop's messages and one state write of a goal's size → stateless
+    /// worker and back, with no MDL logic (<see cref="ShapedFrontGrain"/>); each call carries the loop's two readings.
+    /// </summary>
+    public static async Task<CallFigures> MeasureShapedAsync(IClusterClient client, int keys, int concurrency, Timing timing)
+    {
+        var figures = await MeasureAsync(concurrency, timing, keys, async index =>
+            await Waits.Bounded(
+                client.GetGrain<IShapedFrontGrain>($"shaped-{index}").ObserveAsync([BenchDefinitions.Confirm(), BenchDefinitions.Trigger()]),
+                "a shaped chain call"), "shaped chain");
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
+    }
+
     private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit, double BytesPerUnit)> MeasureAsync(
         int concurrency, Timing timing, int keys, Func<int, Task> unit, string label, Action? onWindowStart = null)
     {
