@@ -18,13 +18,23 @@ public static class MdlTelemetry
     /// <summary>The loop's instruments.</summary>
     public static Meter Meter { get; } = new(Name);
 
+    /// <summary>
+    /// Bucket bounds of the duration histograms, in milliseconds. A loop's stages take microseconds and a whole loop well
+    /// under a millisecond, while a function may take seconds: OpenTelemetry's default bounds start at 5 ms, which would
+    /// put every stage in the first bucket. Advice only: an exporter's view still overrides it.
+    /// </summary>
+    public static IReadOnlyList<double> DurationBucketsMs { get; } =
+        [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
+
     /// <summary>Duration of each stage (tag <c>mdl.stage</c>: observe, orient, decide, act), in milliseconds.</summary>
     public static Histogram<double> StageDuration { get; } =
-        Meter.CreateHistogram<double>("mdl.stage.duration", "ms", "Duration of one loop stage");
+        Meter.CreateHistogram("mdl.stage.duration", "ms", "Duration of one loop stage",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBucketsMs });
 
     /// <summary>From an observation's arrival to the outcome of the action it caused, in milliseconds.</summary>
     public static Histogram<double> ObserveToAct { get; } =
-        Meter.CreateHistogram<double>("mdl.observe_to_act", "ms", "Observation arrival to the chosen function's outcome");
+        Meter.CreateHistogram("mdl.observe_to_act", "ms", "Observation arrival to the chosen function's outcome",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBucketsMs });
 
     /// <summary>Observations by result (tag <c>mdl.result</c>: relevant, irrelevant, duplicate).</summary>
     public static Counter<long> Observations { get; } =
