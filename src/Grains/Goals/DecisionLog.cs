@@ -27,6 +27,10 @@ public sealed class DecisionLog : List<DecisionRecord>
     // bytes it was read from. An idle goal holds them only until its decisions move to the history.
     private List<(DecisionRecord Record, ReadOnlyMemory<byte>? Bytes)> _encoded = [];
 
+    // The list the encode before last filled, emptied: the next encode fills it again rather than a new one (a busy goal
+    // encodes its log with every state write). Dropped once the log is empty, so an idle goal holds no spare.
+    private List<(DecisionRecord Record, ReadOnlyMemory<byte>? Bytes)>? _spare;
+
     // Spelled out: a bare null would become empty bytes through the conversion from byte[], not "none kept".
     private static readonly ReadOnlyMemory<byte>? NotKept = null;
 
@@ -49,7 +53,13 @@ public sealed class DecisionLog : List<DecisionRecord>
     public new int RemoveAll(Predicate<DecisionRecord> match)
     {
         _encoded.RemoveAll(entry => match(entry.Record));
-        return base.RemoveAll(match);
+        var removed = base.RemoveAll(match);
+        if (Count == 0)
+        {
+            _spare = null;
+        }
+
+        return removed;
     }
 
     /// <summary>
@@ -59,7 +69,7 @@ public sealed class DecisionLog : List<DecisionRecord>
     /// </summary>
     internal ReadOnlyMemory<byte>[] Encode(Func<DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)
     {
-        var encoded = new List<(DecisionRecord Record, ReadOnlyMemory<byte>? Bytes)>(Count);
+        var encoded = _spare ?? new(Count);
         var parts = new ReadOnlyMemory<byte>[Count];
         for (var i = 0; i < Count; i++)
         {
@@ -71,6 +81,8 @@ public sealed class DecisionLog : List<DecisionRecord>
             parts[i] = bytes;
         }
 
+        _spare = _encoded;
+        _spare.Clear();
         _encoded = encoded;
         return parts;
     }

@@ -23,6 +23,15 @@ public sealed class GoalEngine
     private readonly GoalEngineOptions _options;
     private readonly HashSet<ulong> _recentIds;
 
+    // Working lists of Observe (the metrics an observation touched) and RealizeEffects (the actions whose effect it
+    // shows), one per thread rather than per goal: both run for every observation, synchronously and without re-entering,
+    // and a goal that holds none keeps its memory small.
+    [ThreadStatic]
+    private static List<string>? t_touched;
+
+    [ThreadStatic]
+    private static List<PendingAction>? t_realized;
+
     // The newest decision, once it has left the state for the history and a snapshot needed it (read back from the
     // history by the grain). Most goals are never asked, so none is held until one is.
     private DecisionRecord? _newestArchived;
@@ -131,7 +140,8 @@ public sealed class GoalEngine
         }
 
         var definition = State.Definition!;
-        var touched = new List<string>();
+        var touched = t_touched ??= [];
+        touched.Clear();
         foreach (var mapping in definition.Metrics)
         {
             if (MetricAggregation.Matches(mapping, observation) && MetricAggregation.TryGetSample(mapping, observation, out var sample))
@@ -177,11 +187,14 @@ public sealed class GoalEngine
             return null;
         }
 
-        var projected = Projected(now);
-        if (!definition.Objectives.Any(o => GapCalculator.Gap(o, projected.GetValueOrDefault(o.Metric)) > 0))
+        // Most observations find every objective met: check that one metric at a time, and build the projection (two
+        // dictionaries) only when a gap is open.
+        if (!AnyProjectedGap(definition, now))
         {
             return null;
         }
+
+        var projected = Projected(now);
 
         // Plain loops: this runs for every observation that finds an objective violated.
         var allowed = definition.AllowedFunctions;
@@ -647,6 +660,40 @@ public sealed class GoalEngine
         return values;
     }
 
+    /// <summary>Whether any objective has a gap on <see cref="Projected"/> values, computed metric by metric.</summary>
+    private bool AnyProjectedGap(GoalDefinition definition, DateTimeOffset now)
+    {
+        var horizon = EffectHorizon();
+        foreach (var objective in definition.Objectives)
+        {
+            if (GapCalculator.Gap(objective, ProjectedValue(objective.Metric, now, horizon)) > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>One metric's <see cref="Projected"/> value (null = unknown), without the dictionaries.</summary>
+    private double? ProjectedValue(string metric, DateTimeOffset now, TimeSpan horizon)
+    {
+        if (CurrentValue(metric, now) is not { } value)
+        {
+            return null;
+        }
+
+        foreach (var action in State.Actions)
+        {
+            if ((action.InFlight || now - action.CompletedAt!.Value < horizon) && action.ExpectedEffects.TryGetValue(metric, out var effect))
+            {
+                value += effect;
+            }
+        }
+
+        return value;
+    }
+
     /// <summary>Spend in the rolling day.</summary>
     public double SpentLastDay(DateTimeOffset now) => MetricAggregation.Read(SpendMapping, State.Spend, now) ?? 0;
 
@@ -664,18 +711,31 @@ public sealed class GoalEngine
             return;
         }
 
+        var realized = t_realized ??= [];
         foreach (var metric in touched)
         {
-            var realized = State.Actions
-                .Where(a => !a.InFlight && a.ExpectedEffects.ContainsKey(metric))
-                .OrderBy(a => a.Seq)
-                .ToList();
+            // The completed actions expecting an effect on this metric, oldest decision first.
+            realized.Clear();
+            foreach (var action in State.Actions)
+            {
+                if (!action.InFlight && action.ExpectedEffects.ContainsKey(metric))
+                {
+                    realized.Add(action);
+                }
+            }
+
             if (realized.Count == 0)
             {
                 continue;
             }
 
-            var expectedTotal = realized.Sum(a => a.ExpectedEffects[metric]);
+            realized.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+            var expectedTotal = 0.0;
+            foreach (var action in realized)
+            {
+                expectedTotal += action.ExpectedEffects[metric];
+            }
+
             if (CurrentValue(metric, now) is { } observedNow && realized[0].Baselines.TryGetValue(metric, out var baseline) && expectedTotal != 0)
             {
                 var observedTotal = observedNow - baseline;
@@ -695,6 +755,7 @@ public sealed class GoalEngine
             }
         }
 
+        realized.Clear();
         State.Actions.RemoveAll(a => !a.InFlight && a.ExpectedEffects.Count == 0);
     }
 
@@ -712,9 +773,9 @@ public sealed class GoalEngine
         var excess = State.RecentObservations.Count - _options.DedupeWindow;
         if (excess > 0)
         {
-            foreach (var old in State.RecentObservations.Take(excess))
+            for (var i = 0; i < excess; i++)
             {
-                _recentIds.Remove(old);
+                _recentIds.Remove(State.RecentObservations[i]);
             }
 
             State.RecentObservations.RemoveRange(0, excess);

@@ -317,7 +317,7 @@ internal sealed class GoalGrain(
         var duplicates = 0;
         var actions = new List<ActionStart>();
         var decided = new List<DecisionRecord>();
-        var loops = new List<Activity>();
+        List<Activity>? loops = null; // only when something listens to the loop's spans
         var changed = false;
         try
         {
@@ -328,7 +328,7 @@ internal sealed class GoalGrain(
                 var loop = StartLoop(observation);
                 if (loop is not null)
                 {
-                    loops.Add(loop);
+                    (loops ??= []).Add(loop);
                 }
 
                 switch (Observe(observation))
@@ -354,7 +354,7 @@ internal sealed class GoalGrain(
         }
         finally
         {
-            foreach (var loop in loops)
+            foreach (var loop in loops ?? [])
             {
                 loop.Dispose();
             }
