@@ -354,9 +354,12 @@ internal sealed class GoalGrain(
         }
         finally
         {
-            foreach (var loop in loops ?? [])
+            if (loops is not null)
             {
-                loop.Dispose();
+                foreach (var loop in loops)
+                {
+                    loop.Dispose();
+                }
             }
         }
 
