@@ -300,6 +300,12 @@ await using (var cluster = await BenchCluster.StartAsync(
             results.Details["allocatedBytesPerShapedCall"] = Math.Round(bytesPerShapedCall.Average());
             results.Details["shapedRatioToBaseline"] = Percentiles.Round(shapedRounds.Average() / baselineRounds.Average());
             results.Details["throughputRatioVsShaped"] = Percentiles.Round(loopRounds.Average() / shapedRounds.Average());
+
+            // What the MDL logic costs a loop above the shaped chain, and what it may cost for a loop at twice a bare
+            // call's CPU (a ratio of 0.5 by CPU): the figures the throughput target turns on.
+            results.Details["mdlCpuMsPerLoop"] = Percentiles.Round(cpuPerLoop.Average() - cpuPerShapedCall.Average(), 4);
+            results.Details["mdlCpuMsPerLoopBudget"] = Percentiles.Round((2 * cpuPerCall.Average()) - cpuPerShapedCall.Average(), 4);
+            results.Details["mdlBytesPerLoop"] = Math.Round(bytesPerLoop.Average() - bytesPerShapedCall.Average());
         }
     }
 
