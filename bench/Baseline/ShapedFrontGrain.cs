@@ -14,7 +14,10 @@ namespace Mdl.Bench.Baseline;
 internal sealed class ShapedFrontGrain(
     [PersistentState("shaped", StorageNames.Goals)] IPersistentState<ShapedState> state) : Grain, IShapedFrontGrain
 {
-    /// <summary>A benchmark goal's stored state, in bytes (<c>details.loopGoalStateBytes</c> of a full run).</summary>
+    /// <summary>
+    /// About a benchmark goal's stored state, in bytes (<c>details.loopGoalStateBytes</c>: 4,628 in an earlier session's
+    /// full run, 4,648 and 4,659 in later ones).
+    /// </summary>
     public const int StateBytes = 4_628;
 
     // What a benchmark goal's call carries (GoalEngine's arguments for bench.act), built once: building it is MDL logic.

@@ -643,7 +643,7 @@ public sealed class GoalEngine
         var horizon = EffectHorizon();
         foreach (var action in State.Actions)
         {
-            if (!action.InFlight && now - action.CompletedAt!.Value >= horizon)
+            if (!EffectPending(action, now, horizon))
             {
                 continue;
             }
@@ -659,6 +659,10 @@ public sealed class GoalEngine
 
         return values;
     }
+
+    /// <summary>Whether <paramref name="action"/>'s expected effects still count toward projections: in flight, or completed within the horizon.</summary>
+    private static bool EffectPending(PendingAction action, DateTimeOffset now, TimeSpan horizon) =>
+        action.InFlight || now - action.CompletedAt!.Value < horizon;
 
     /// <summary>Whether any objective has a gap on <see cref="Projected"/> values, computed metric by metric.</summary>
     private bool AnyProjectedGap(GoalDefinition definition, DateTimeOffset now)
@@ -685,7 +689,7 @@ public sealed class GoalEngine
 
         foreach (var action in State.Actions)
         {
-            if ((action.InFlight || now - action.CompletedAt!.Value < horizon) && action.ExpectedEffects.TryGetValue(metric, out var effect))
+            if (EffectPending(action, now, horizon) && action.ExpectedEffects.TryGetValue(metric, out var effect))
             {
                 value += effect;
             }

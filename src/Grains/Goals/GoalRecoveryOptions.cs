@@ -7,9 +7,9 @@ namespace Mdl.Goals;
 public sealed class GoalRecoveryOptions
 {
     /// <summary>
-    /// How long past its own timeout a call may stay in flight before its goal counts as due for recovery. Default 30 s.
-    /// A goal that is alive and still waiting is only touched, which changes nothing; a goal whose silo died is activated,
-    /// and re-issues the call.
+    /// How long past its own timeout a call may stay in flight, or past its moment a wake-up may stay untaken, before the
+    /// goal counts as due for recovery. Default 30 s. A goal that is alive is only touched, which changes nothing; a goal
+    /// whose silo died is activated, re-issues its calls and re-decides.
     /// </summary>
     public TimeSpan Grace { get; set; } = TimeSpan.FromSeconds(30);
 

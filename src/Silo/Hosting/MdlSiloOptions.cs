@@ -53,7 +53,7 @@ public sealed class MdlSiloOptions
     /// <summary>Postgres mode: how goal state writes are batched into shared commits (<c>Mdl__GroupCommit__…</c>).</summary>
     public GroupCommitOptions GroupCommit { get; set; } = new();
 
-    /// <summary>How the silos find goals whose calls were cut off by a crash (<c>Mdl__Recovery__…</c>).</summary>
+    /// <summary>How the silos find goals that are due, with calls cut off by a crash or a wake-up missed (<c>Mdl__Recovery__…</c>).</summary>
     public GoalRecoveryOptions Recovery { get; set; } = new();
 
     /// <summary>
