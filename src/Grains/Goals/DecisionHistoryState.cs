@@ -5,16 +5,17 @@ namespace Mdl.Goals;
 /// <summary>
 /// A goal's decision history, kept in its own state so the goal's main state — written ahead of every action — does not
 /// rewrite every past decision each time. Written lazily; until then the decisions wait in <see cref="GoalState.Decisions"/>.
-/// Not held by the goal's activation: read from storage when asked for and read, merged and written when decisions move
-/// to it (<see cref="DecisionHistoryStorage"/>), so an idle goal holds none of its past decisions in memory.
+/// Read from storage when asked for, and read, merged and written when decisions move to it
+/// (<see cref="DecisionHistoryStorage"/>). A busy goal keeps it between those steps, as bytes (<see cref="DecisionArchive"/>);
+/// an idle goal holds none of its past decisions in memory.
 /// </summary>
 [GenerateSerializer, Alias("mdl.DecisionHistoryState")]
 public sealed class DecisionHistoryState
 {
     /// <summary>The newest decisions, oldest first.</summary>
-    [Id(1)] public DecisionLog Decisions { get; set; } = [];
+    [Id(1)] public DecisionArchive Decisions { get; set; } = [];
 
-    /// <summary>The history as states written before <see cref="Decisions"/> was a <see cref="DecisionLog"/> stored it; read, never written.</summary>
+    /// <summary>The history as states written before <see cref="Decisions"/> was one block of each record's bytes stored it; read, never written.</summary>
     [Id(0)]
     public List<DecisionRecord>? LegacyDecisions
     {
@@ -23,7 +24,7 @@ public sealed class DecisionHistoryState
         {
             if (value is { Count: > 0 } && Decisions.Count == 0)
             {
-                Decisions = new DecisionLog(value);
+                Decisions = [.. value];
             }
         }
     }
@@ -70,14 +71,7 @@ public static class DecisionMerge
                 continue;
             }
 
-            // Almost always newer than everything kept: append, else insert in order.
-            var at = history.Count;
-            while (at > 0 && history[at - 1].Seq > record.Seq)
-            {
-                at--;
-            }
-
-            history.Insert(at, record);
+            history.Insert(InsertionPoint(history, record.Seq, static r => r.Seq), record);
         }
 
         var excess = history.Count - keep;
@@ -88,21 +82,37 @@ public static class DecisionMerge
     }
 
     /// <summary>The index of the record with <paramref name="seq"/> in a list sorted by seq, searching from the newest end; −1 if absent.</summary>
-    public static int FindIndex(List<DecisionRecord> records, long seq)
+    public static int FindIndex(List<DecisionRecord> records, long seq) => FindIndex(records, seq, static r => r.Seq);
+
+    /// <summary>The index of <paramref name="seq"/> in <paramref name="items"/> (sorted by seq), searched from the newest end; -1 when absent.</summary>
+    internal static int FindIndex<T>(List<T> items, long seq, Func<T, long> seqOf)
     {
-        for (var i = records.Count - 1; i >= 0; i--)
+        for (var i = items.Count - 1; i >= 0; i--)
         {
-            if (records[i].Seq == seq)
+            var at = seqOf(items[i]);
+            if (at == seq)
             {
                 return i;
             }
 
-            if (records[i].Seq < seq)
+            if (at < seq)
             {
                 break;
             }
         }
 
         return -1;
+    }
+
+    /// <summary>Where an item of <paramref name="seq"/> goes in <paramref name="items"/> (sorted by seq): almost always the end.</summary>
+    internal static int InsertionPoint<T>(List<T> items, long seq, Func<T, long> seqOf)
+    {
+        var at = items.Count;
+        while (at > 0 && seqOf(items[at - 1]) > seq)
+        {
+            at--;
+        }
+
+        return at;
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using Mdl.Decisions;
@@ -88,28 +87,20 @@ public sealed class DecisionLog : List<DecisionRecord>
     }
 
     /// <summary>
-    /// Takes the bytes <paramref name="source"/> keeps for records this log now holds too: decisions moving from a goal's
-    /// state to its history are written to the history with the bytes the state's writes made.
+    /// The bytes kept for <paramref name="record"/> itself (not an earlier or later record of the same decision), if any:
+    /// decisions moving from a goal's state to its history take the bytes the state's writes made.
     /// </summary>
-    internal void ReuseBytesOf(DecisionLog source)
+    internal ReadOnlyMemory<byte>? KeptBytesOf(DecisionRecord record)
     {
-        foreach (var (record, bytes) in source._encoded)
+        foreach (var (kept, bytes) in _encoded)
         {
-            if (bytes is null || !Holds(record))
+            if (ReferenceEquals(kept, record))
             {
-                continue;
-            }
-
-            var known = _encoded.FindIndex(entry => ReferenceEquals(entry.Record, record));
-            if (known < 0)
-            {
-                _encoded.Add((record, bytes));
-            }
-            else if (_encoded[known].Bytes is null)
-            {
-                _encoded[known] = (record, bytes);
+                return bytes;
             }
         }
+
+        return NotKept;
     }
 
     private static ReadOnlyMemory<byte> ArrayOf(ReadOnlyMemory<byte> bytes) =>
@@ -118,31 +109,20 @@ public sealed class DecisionLog : List<DecisionRecord>
             : bytes.ToArray();
 
     /// <summary>
-    /// Reads the stored form: per record, its length (4 bytes, little-endian) and its serialised bytes. Each record keeps
+    /// Reads the stored form (<see cref="DecisionBlock"/>). Each record keeps
     /// the bytes it was read from, so the next write does not serialise it again.
     /// </summary>
     internal static DecisionLog Decode(byte[] block, Func<ReadOnlyMemory<byte>, DecisionRecord> deserialize)
     {
         var log = new DecisionLog();
-        var at = 0;
-        while (at < block.Length)
+        foreach (var bytes in DecisionBlock.Split(block))
         {
-            var length = BinaryPrimitives.ReadInt32LittleEndian(block.AsSpan(at));
-            var bytes = block.AsMemory(at + sizeof(int), length);
             var record = deserialize(bytes);
             log.Add(record);
             log._encoded.Add((record, bytes));
-            at += sizeof(int) + length;
         }
 
         return log;
-    }
-
-    /// <summary>Whether this log holds <paramref name="record"/> itself (sorted by seq, so searched from the newest end).</summary>
-    private bool Holds(DecisionRecord record)
-    {
-        var index = DecisionMerge.FindIndex(this, record.Seq);
-        return index >= 0 && ReferenceEquals(this[index], record);
     }
 
     /// <summary>What the last encode knew of <paramref name="record"/>: usually at the same index, or close to it.</summary>
@@ -164,8 +144,8 @@ public sealed class DecisionLog : List<DecisionRecord>
 }
 
 /// <summary>
-/// Orleans's codec and copier for <see cref="DecisionLog"/>: one length-prefixed block holding each record's bytes, made
-/// by the serializer's own <see cref="DecisionRecord"/> codec.
+/// Orleans's codec and copier for <see cref="DecisionLog"/>: a <see cref="DecisionBlock"/> of each record's bytes, made by
+/// the serializer's own <see cref="DecisionRecord"/> codec.
 /// </summary>
 [RegisterSerializer]
 [RegisterCopier]
@@ -204,21 +184,7 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
                 return scratch.WrittenMemory[start..];
             });
 
-            var size = 0;
-            foreach (var part in parts)
-            {
-                size += sizeof(int) + part.Length;
-            }
-
-            writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(DecisionLog), WireType.LengthPrefixed);
-            writer.WriteVarUInt32((uint)size);
-            Span<byte> length = stackalloc byte[sizeof(int)];
-            foreach (var part in parts)
-            {
-                BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
-                writer.Write(length);
-                writer.Write(part.Span);
-            }
+            DecisionBlock.Write(ref writer, fieldIdDelta, expectedType, typeof(DecisionLog), parts);
         }
         finally
         {
@@ -234,8 +200,7 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
             return ReferenceCodec.ReadReference<DecisionLog, TInput>(ref reader, field);
         }
 
-        field.EnsureWireType(WireType.LengthPrefixed);
-        var block = reader.ReadBytes(reader.ReadVarUInt32());
+        var block = DecisionBlock.Read(ref reader, field);
         var records = Records;
         var log = DecisionLog.Decode(block, bytes => records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty"));
         ReferenceCodec.RecordObject(reader.Session, log);

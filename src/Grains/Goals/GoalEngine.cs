@@ -461,12 +461,12 @@ public sealed class GoalEngine
         && (State.Decisions.Count == 0 || State.Decisions[^1].Seq < State.DecisionsMade)
         && _newestArchived?.Seq != State.DecisionsMade;
 
-    /// <summary>Keeps the newest of <paramref name="archived"/> (the history as read from storage) for the snapshot.</summary>
-    public void KnowArchived(IReadOnlyList<DecisionRecord> archived)
+    /// <summary>Keeps <paramref name="newest"/>, the newest decision of the history as read from storage, for the snapshot.</summary>
+    public void KnowArchived(DecisionRecord? newest)
     {
-        if (archived.Count > 0 && archived[^1].Seq > (_newestArchived?.Seq ?? 0))
+        if (newest is not null && newest.Seq > (_newestArchived?.Seq ?? 0))
         {
-            _newestArchived = archived[^1];
+            _newestArchived = newest;
         }
     }
 

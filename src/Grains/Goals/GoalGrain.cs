@@ -237,7 +237,7 @@ internal sealed class GoalGrain(
         {
             await InHistoryLane(async () =>
             {
-                _engine.KnowArchived((await ReadHistoryAsync()).State.Decisions);
+                _engine.KnowArchived((await ReadHistoryAsync()).State.Decisions.Newest());
                 return true;
             });
         }
@@ -621,12 +621,7 @@ internal sealed class GoalGrain(
         {
             try
             {
-                archived = await InHistoryLane(async () =>
-                {
-                    var stored = (await ReadHistoryAsync()).State.Decisions;
-                    var index = DecisionMerge.FindIndex(stored, request.Seq);
-                    return index >= 0 ? stored[index] : null;
-                });
+                archived = await InHistoryLane(async () => (await ReadHistoryAsync()).State.Decisions.Find(request.Seq));
             }
             catch (Exception exception)
             {
@@ -953,8 +948,7 @@ internal sealed class GoalGrain(
 
             // Read, merge, write: the activation keeps no copy of the history between archives.
             var stored = await ReadHistoryAsync();
-            DecisionMerge.Into(stored.State.Decisions, batch, options.Value.DecisionHistory);
-            stored.State.Decisions.ReuseBytesOf(state.State.Decisions);
+            stored.State.Decisions.Merge(batch, state.State.Decisions, options.Value.DecisionHistory);
             await DecisionHistoryStorage.WriteAsync(HistoryStorage, this.GetGrainId(), stored);
 
             // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).

@@ -5,7 +5,7 @@ namespace Mdl.Tests.Goals;
 
 /// <summary>
 /// What a decision log keeps between writes: a record's bytes from its first write once it has its outcome (else from its
-/// second), the bytes it was read from, and the bytes a goal's state hands its history; nothing of a record it no longer holds.
+/// second), and the bytes it was read from; nothing of a record it no longer holds.
 /// </summary>
 public sealed class DecisionLogTests
 {
@@ -71,26 +71,6 @@ public sealed class DecisionLogTests
 
         Assert.Equal(0, _serialized);
         Assert.Equal(BitConverter.GetBytes(7L), parts.Single().ToArray());
-    }
-
-    [Fact]
-    public void A_history_writes_the_decisions_it_takes_from_the_state_with_the_states_bytes()
-    {
-        var done = new DecisionRecord { Seq = 1, Outcome = Succeeded };
-        var waiting = new DecisionRecord { Seq = 2 };
-        var state = new DecisionLog([done, waiting]);
-        state.Encode(Serialize);
-        state.Encode(Serialize);
-        Assert.Equal((3, 2), (_serialized, _kept));
-
-        // The history takes the finished decision as it is, and holds a record of its own for the waiting one, as a merge
-        // that put an outcome on it would: only the first may be written from the state's bytes.
-        var history = new DecisionLog([new DecisionRecord { Seq = 0 }, done, waiting with { Outcome = Succeeded }]);
-        history.ReuseBytesOf(state);
-        var parts = history.Encode(Serialize);
-
-        Assert.Equal(5, _serialized);
-        Assert.Equal(BitConverter.GetBytes(1L), parts[1].ToArray());
     }
 
     private static ActionOutcome Succeeded => new() { Status = OutcomeStatus.Succeeded };

@@ -1124,7 +1124,7 @@ public sealed class GoalEngineTests
 
         Assert.True(engine.NeedsArchivedNewest);
         Assert.Null(engine.Snapshot(T0).LastDecision);
-        engine.KnowArchived(history);
+        engine.KnowArchived(history.LastOrDefault());
         Assert.False(engine.NeedsArchivedNewest);
         Assert.Same(history[0], engine.Snapshot(T0).LastDecision);
     }
@@ -1138,7 +1138,7 @@ public sealed class GoalEngineTests
         Decide(engine, functions, T0);
         List<DecisionRecord> history = [];
         Archive(engine, history);
-        engine.KnowArchived(history);
+        engine.KnowArchived(history.LastOrDefault());
 
         Decide(engine, functions, T0);
 
@@ -1189,14 +1189,14 @@ public sealed class GoalEngineTests
         var engine = EngineWithOneDecision();
         List<DecisionRecord> history = [];
         Archive(engine, history);
-        engine.KnowArchived(history);
+        engine.KnowArchived(history.LastOrDefault());
 
         engine.CompleteAction(1, Succeeded(T0), T0);
         Archive(engine, history);
 
         // The held copy (without the outcome) went when the outcome came; the snapshot reads the history again.
         Assert.True(engine.NeedsArchivedNewest);
-        engine.KnowArchived(history);
+        engine.KnowArchived(history.LastOrDefault());
         Assert.Equal(OutcomeStatus.Succeeded, engine.Snapshot(T0).LastDecision?.Outcome?.Status);
     }
 

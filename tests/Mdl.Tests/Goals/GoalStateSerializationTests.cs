@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Mdl.Decisions;
 using Mdl.Goals;
-using Microsoft.Extensions.DependencyInjection;
+using Mdl.Tests.Support;
 using Orleans.Serialization;
 
 namespace Mdl.Tests.Goals;
@@ -9,12 +9,7 @@ namespace Mdl.Tests.Goals;
 /// <summary>What a goal writes on every change survives Orleans's serializer, including states written in the older forms of the dedupe window and the decisions.</summary>
 public sealed class GoalStateSerializationTests
 {
-    private static readonly Serializer Serializer = new ServiceCollection()
-        .AddSerializer(serializer => serializer
-            .AddAssembly(typeof(GoalState).Assembly)
-            .AddAssembly(typeof(JsonElementSurrogate).Assembly))
-        .BuildServiceProvider()
-        .GetRequiredService<Serializer>();
+    private static readonly Serializer Serializer = ProductSerializer.Serializer;
 
     [Fact]
     public void The_dedupe_window_round_trips_in_order()

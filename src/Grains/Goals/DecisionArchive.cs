@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+using Mdl.Decisions;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Serialization.Buffers;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Codecs;
+using Orleans.Serialization.WireProtocol;
+
+namespace Mdl.Goals;
+
+/// <summary>
+/// A goal's decision history, oldest first, held as it is stored: each record's serialised bytes beside its sequence
+/// number. A busy goal keeps its history between archives (rather than read it back for each one). Held as records, that
+/// was some fifty object graphs per goal that outlived the collector's youngest generation and died in its oldest: the
+/// largest share of the collector's work in a busy silo. Held as bytes it is fifty arrays, and moving decisions into it
+/// moves bytes: a record is decoded only when it is read (a query, the snapshot's newest decision, a late outcome).
+/// </summary>
+/// <remarks>
+/// A record merged in without bytes (a decision whose state write used scratch memory, or one that just gained a late
+/// outcome) stays a record until the archive is next written, which encodes it once and keeps its bytes.
+/// </remarks>
+public sealed class DecisionArchive : IEnumerable<DecisionRecord>
+{
+    private readonly List<Entry> _entries;
+
+    // How bytes become a record again; set by the codec that read or wrote them, the only source of entries without a
+    // record (an archive that was never read or written holds records only).
+    private Func<ReadOnlyMemory<byte>, DecisionRecord>? _decode;
+
+    /// <summary>An empty archive.</summary>
+    public DecisionArchive() => _entries = [];
+
+    /// <summary>
+    /// An archive holding <paramref name="records"/>, oldest first: how a storage that keeps states as JSON (Orleans's
+    /// default for its memory storage) reads one back.
+    /// </summary>
+    public DecisionArchive(IEnumerable<DecisionRecord> records) => _entries = [.. records.Select(Entry.Of)];
+
+    private DecisionArchive(List<Entry> entries, Func<ReadOnlyMemory<byte>, DecisionRecord>? decode)
+    {
+        _entries = entries;
+        _decode = decode;
+    }
+
+    /// <summary>The number of decisions held.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Appends <paramref name="record"/> (newer than every record held); for initialisers and states stored before.</summary>
+    public void Add(DecisionRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _entries.Add(Entry.Of(record));
+    }
+
+    /// <summary>The decision with sequence number <paramref name="seq"/>, decoded; null when not held.</summary>
+    public DecisionRecord? Find(long seq) => IndexOf(seq) is var index and >= 0 ? RecordAt(index) : null;
+
+    /// <summary>The newest decision held, decoded; null when empty.</summary>
+    public DecisionRecord? Newest() => _entries.Count > 0 ? RecordAt(_entries.Count - 1) : null;
+
+    /// <summary>
+    /// Merges <paramref name="batch"/> in, as <see cref="DecisionMerge.Into"/> merges records (a decision held already
+    /// gains the outcome the batch brings), then keeps the newest <paramref name="keep"/>. A record comes in with the
+    /// bytes <paramref name="source"/> (the goal's state) kept for it, so moving it to the history serialises nothing.
+    /// </summary>
+    public void Merge(IEnumerable<DecisionRecord> batch, DecisionLog source, int keep)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(source);
+        foreach (var record in batch)
+        {
+            var incoming = source.KeptBytesOf(record) is { } bytes ? new Entry(record.Seq, record.Outcome is not null, bytes, null) : Entry.Of(record);
+            var index = IndexOf(record.Seq);
+            if (index >= 0)
+            {
+                _entries[index] = MergeInto(index, record, incoming);
+                continue;
+            }
+
+            _entries.Insert(DecisionMerge.InsertionPoint(_entries, record.Seq, static e => e.Seq), incoming);
+        }
+
+        var excess = _entries.Count - keep;
+        if (excess > 0)
+        {
+            _entries.RemoveRange(0, excess);
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<DecisionRecord> GetEnumerator()
+    {
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            yield return RecordAt(i);
+        }
+    }
+
+    /// <inheritdoc />
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>
+    /// Each decision's bytes, in order, serialising (with <paramref name="serialize"/>, into an array of its own) only the
+    /// records held without them, which keep their bytes from now on.
+    /// </summary>
+    internal ReadOnlyMemory<byte>[] Encode(Func<DecisionRecord, byte[]> serialize, Func<ReadOnlyMemory<byte>, DecisionRecord> decode)
+    {
+        _decode ??= decode;
+        var parts = new ReadOnlyMemory<byte>[_entries.Count];
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            var entry = _entries[i];
+            if (entry.Bytes is not { } bytes)
+            {
+                bytes = serialize(entry.Record!);
+                _entries[i] = entry with { Bytes = bytes, Record = null };
+            }
+
+            parts[i] = bytes;
+        }
+
+        return parts;
+    }
+
+    /// <summary>
+    /// Reads the stored form (<see cref="DecisionBlock"/>). Each record is decoded once, for its sequence number and whether it has its outcome, and only its
+    /// bytes are kept.
+    /// </summary>
+    internal static DecisionArchive Decode(byte[] block, Func<ReadOnlyMemory<byte>, DecisionRecord> decode)
+    {
+        var entries = DecisionBlock.Split(block).ConvertAll(bytes =>
+        {
+            var record = decode(bytes);
+            return new Entry(record.Seq, record.Outcome is not null, bytes, null);
+        });
+        return new DecisionArchive(entries, decode);
+    }
+
+    /// <summary>A copy that shares the (immutable) records and bytes.</summary>
+    internal DecisionArchive Copy() => new([.. _entries], _decode);
+
+    /// <summary>What the held entry at <paramref name="index"/> becomes with <paramref name="record"/> merged into it.</summary>
+    private Entry MergeInto(int index, DecisionRecord record, Entry incoming)
+    {
+        var existing = _entries[index];
+
+        // DecisionMerge.Supersedes on what the entry knows without decoding: a record without its outcome never replaces one with it.
+        if (record.Outcome is null && existing.Settled)
+        {
+            return existing;
+        }
+
+        // The outcome lands on the record held (the only case that decodes: an outcome that came back after archiving).
+        return record.Outcome is not null && !existing.Settled
+            ? Entry.Of(DecisionMerge.Merge(RecordAt(index), record))
+            : incoming;
+    }
+
+    private DecisionRecord RecordAt(int index)
+    {
+        var entry = _entries[index];
+        return entry.Record
+            ?? (_decode ?? throw new InvalidOperationException("a decision archive holds bytes without a decoder"))(entry.Bytes!.Value);
+    }
+
+    private int IndexOf(long seq) => DecisionMerge.FindIndex(_entries, seq, static e => e.Seq);
+
+    /// <summary>A held decision: its bytes, its record, or (read back, or written once) only its bytes.</summary>
+    private readonly record struct Entry(long Seq, bool Settled, ReadOnlyMemory<byte>? Bytes, DecisionRecord? Record)
+    {
+        public static Entry Of(DecisionRecord record) => new(record.Seq, record.Outcome is not null, null, record);
+    }
+}
+
+/// <summary>
+/// Orleans's codec and copier for <see cref="DecisionArchive"/>: a <see cref="DecisionBlock"/> of each record's bytes, made
+/// by the serializer's own <see cref="DecisionRecord"/> codec. The same bytes as <see cref="DecisionLogCodec"/>
+/// writes, which is how histories were stored before the archive held bytes: either reads the other's.
+/// </summary>
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class DecisionArchiveCodec(IServiceProvider services) : IFieldCodec<DecisionArchive>, IDeepCopier<DecisionArchive>
+{
+    // Resolved on first use: the record serializer depends on the codec registry this codec is part of.
+    private Serializer<DecisionRecord>? _records;
+    private Func<ReadOnlyMemory<byte>, DecisionRecord>? _decode;
+
+    private Serializer<DecisionRecord> Records => _records ??= services.GetRequiredService<Serializer<DecisionRecord>>();
+
+    private Func<ReadOnlyMemory<byte>, DecisionRecord> Decoder =>
+        _decode ??= bytes => Records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty");
+
+    /// <inheritdoc />
+    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] DecisionArchive value)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        if (ReferenceCodec.TryWriteReferenceField(ref writer, fieldIdDelta, expectedType, value))
+        {
+            return;
+        }
+
+        var parts = value!.Encode(Records.SerializeToArray, Decoder);
+        DecisionBlock.Write(ref writer, fieldIdDelta, expectedType, typeof(DecisionArchive), parts);
+    }
+
+    /// <inheritdoc />
+    public DecisionArchive? ReadValue<TInput>(ref Reader<TInput> reader, Field field)
+    {
+        if (field.WireType == WireType.Reference)
+        {
+            return ReferenceCodec.ReadReference<DecisionArchive, TInput>(ref reader, field);
+        }
+
+        var archive = DecisionArchive.Decode(DecisionBlock.Read(ref reader, field), Decoder);
+        ReferenceCodec.RecordObject(reader.Session, archive);
+        return archive;
+    }
+
+    /// <inheritdoc />
+    public DecisionArchive? DeepCopy(DecisionArchive? input, CopyContext context) => input?.Copy();
+}
