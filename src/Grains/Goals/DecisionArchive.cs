@@ -63,30 +63,38 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
 
     /// <summary>
     /// Merges <paramref name="batch"/> in, as <see cref="DecisionMerge.Into"/> merges records (a decision held already
-    /// gains the outcome the batch brings), then keeps the newest <paramref name="keep"/>. A record comes in with the
-    /// bytes <paramref name="source"/> (the goal's state) kept for it, so moving it to the history serialises nothing.
+    /// gains the outcome the batch brings), then keeps the newest <paramref name="keep"/>. The batch comes from
+    /// <paramref name="source"/>, the goal's state: its parked decisions as the bytes the state holds, and its records with
+    /// the bytes the state kept for them, so moving a decision to the history serialises nothing.
     /// </summary>
-    public void Merge(IEnumerable<DecisionRecord> batch, DecisionLog source, int keep)
+    public void Merge(ArchiveBatch batch, DecisionLog source, int keep)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(source);
-        foreach (var record in batch)
+        _decode ??= source.Decoder;
+        for (var i = 0; i < batch.Parked; i++)
         {
-            var incoming = source.KeptBytesOf(record) is { } bytes ? new Entry(record.Seq, record.Outcome is not null, bytes, null) : Entry.Of(record);
-            var index = IndexOf(record.Seq);
-            if (index >= 0)
-            {
-                _entries[index] = MergeInto(index, record, incoming);
-                continue;
-            }
+            var parked = source.Parked[i];
+            MergeOne(new Entry(parked.Seq, Settled: true, parked.Bytes, null));
+        }
 
-            _entries.Insert(DecisionMerge.InsertionPoint(_entries, record.Seq, static e => e.Seq), incoming);
+        foreach (var record in batch.Records)
+        {
+            MergeOne(source.KeptBytesOf(record) is { } bytes ? new Entry(record.Seq, record.Outcome is not null, bytes, record) : Entry.Of(record));
         }
 
         var excess = _entries.Count - keep;
         if (excess > 0)
         {
             _entries.RemoveRange(0, excess);
+        }
+
+        // Records that came in with bytes are held as bytes only: nothing of the state's objects stays here.
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            if (_entries[i] is { Bytes: not null, Record: not null } entry)
+            {
+                _entries[i] = entry with { Record = null };
+            }
         }
     }
 
@@ -142,29 +150,33 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
     /// <summary>A copy that shares the (immutable) records and bytes.</summary>
     internal DecisionArchive Copy() => new([.. _entries], _decode);
 
-    /// <summary>What the held entry at <paramref name="index"/> becomes with <paramref name="record"/> merged into it.</summary>
-    private Entry MergeInto(int index, DecisionRecord record, Entry incoming)
+    /// <summary>Merges one decision in: <see cref="DecisionMerge.Merge"/>, on what the entries know without decoding.</summary>
+    private void MergeOne(Entry incoming)
     {
-        var existing = _entries[index];
-
-        // DecisionMerge.Supersedes on what the entry knows without decoding: a record without its outcome never replaces one with it.
-        if (record.Outcome is null && existing.Settled)
+        var index = IndexOf(incoming.Seq);
+        if (index < 0)
         {
-            return existing;
+            _entries.Insert(DecisionMerge.InsertionPoint(_entries, incoming.Seq, static e => e.Seq), incoming);
+            return;
+        }
+
+        // A record without its outcome never replaces one with it.
+        var existing = _entries[index];
+        if (!incoming.Settled && existing.Settled)
+        {
+            return;
         }
 
         // The outcome lands on the record held (the only case that decodes: an outcome that came back after archiving).
-        return record.Outcome is not null && !existing.Settled
-            ? Entry.Of(DecisionMerge.Merge(RecordAt(index), record))
+        _entries[index] = incoming.Settled && !existing.Settled
+            ? Entry.Of(DecisionMerge.Merge(RecordAt(index), RecordOf(incoming)))
             : incoming;
     }
 
-    private DecisionRecord RecordAt(int index)
-    {
-        var entry = _entries[index];
-        return entry.Record
-            ?? (_decode ?? throw new InvalidOperationException("a decision archive holds bytes without a decoder"))(entry.Bytes!.Value);
-    }
+    private DecisionRecord RecordAt(int index) => RecordOf(_entries[index]);
+
+    private DecisionRecord RecordOf(Entry entry) =>
+        entry.Record ?? (_decode ?? throw new InvalidOperationException("a decision archive holds bytes without a decoder"))(entry.Bytes!.Value);
 
     private int IndexOf(long seq) => DecisionMerge.FindIndex(_entries, seq, static e => e.Seq);
 

@@ -17,6 +17,8 @@ namespace Mdl.Goals;
 /// rewritten whole; serialising every record field by field on every write was the largest part of a loop's CPU (the
 /// serializer tracks each object and string it writes). Records are immutable, so the bytes of a record are kept and
 /// reused while that same record stays in the log, and follow it when it moves from a goal's state to its history.
+/// A settled record a completed write covered is then held as those bytes alone (<see cref="Park"/>) until it moves:
+/// the list holds the records still changing, and <see cref="All"/>, <see cref="Find"/> and <see cref="Newest"/> see both.
 /// </summary>
 public sealed class DecisionLog : List<DecisionRecord>
 {
@@ -33,6 +35,10 @@ public sealed class DecisionLog : List<DecisionRecord>
     // Spelled out: a bare null would become empty bytes through the conversion from byte[], not "none kept".
     private static readonly ReadOnlyMemory<byte>? NotKept = null;
 
+    // Decisions parked by Park: settled, covered by a completed write, held as their bytes only until they move to the
+    // history. Always older than every record in the list; made by the first one parked.
+    private List<ParkedDecision>? _parked;
+
     /// <summary>An empty log.</summary>
     public DecisionLog()
     {
@@ -43,6 +49,126 @@ public sealed class DecisionLog : List<DecisionRecord>
         : base(records)
     {
     }
+
+    /// <summary>Decisions held: the records in the list and those parked as bytes.</summary>
+    public int Held => Count + (_parked?.Count ?? 0);
+
+    /// <summary>The newest decision's sequence number; 0 when none is held.</summary>
+    public long NewestSeq => Count > 0 ? this[^1].Seq : _parked is { Count: > 0 } parked ? parked[^1].Seq : 0;
+
+    /// <summary>
+    /// Decisions parked as bytes (<see cref="Park"/>), oldest first: settled and durable in the state, waiting only to move
+    /// to the history.
+    /// </summary>
+    internal IReadOnlyList<ParkedDecision> Parked => (IReadOnlyList<ParkedDecision>?)_parked ?? [];
+
+    /// <summary>
+    /// How parked bytes become a record again; set by the codec that writes or reads the log, the only way bytes are
+    /// kept (without it nothing is parked).
+    /// </summary>
+    internal Func<ReadOnlyMemory<byte>, DecisionRecord>? Decoder { get; set; }
+
+    /// <summary>The newest decision held, decoded if it is parked; null when none is held.</summary>
+    public DecisionRecord? Newest() => Count > 0 ? this[^1] : _parked is { Count: > 0 } parked ? Decode(parked[^1]) : null;
+
+    /// <summary>The decision with sequence number <paramref name="seq"/>, decoded if it is parked; null when not held.</summary>
+    public DecisionRecord? Find(long seq)
+    {
+        var index = DecisionMerge.FindIndex(this, seq);
+        if (index >= 0)
+        {
+            return this[index];
+        }
+
+        index = _parked is null ? -1 : DecisionMerge.FindIndex(_parked, seq, static p => p.Seq);
+        return index >= 0 ? Decode(_parked![index]) : null;
+    }
+
+    /// <summary>Every decision held, oldest first: the parked ones decoded, then the records.</summary>
+    public IEnumerable<DecisionRecord> All()
+    {
+        if (_parked is not null)
+        {
+            foreach (var parked in _parked.ToArray())
+            {
+                yield return Decode(parked);
+            }
+        }
+
+        foreach (var record in ToArray())
+        {
+            yield return record;
+        }
+    }
+
+    /// <summary>
+    /// Parks the records at the front of the log that <paramref name="written"/> (the records a state write that has
+    /// completed carried) covers, that have their outcome, and whose bytes that write kept: from now on only their bytes
+    /// are held. A decision waits in the state for its history's write, 16 at a time; held as records, each was an object
+    /// graph that outlived the collector's youngest generation, most of what a busy silo's collections promoted. A
+    /// settled record never changes again, so its sequence number identifies it as well as the object did.
+    /// </summary>
+    /// <returns>The records of <paramref name="written"/> still in the list, for the next archive.</returns>
+    internal DecisionRecord[] Park(DecisionRecord[] written)
+    {
+        var parked = 0;
+        while (parked < Count && Decoder is not null && this[parked] is { Outcome: not null } record
+            && Covers(written, record) && KeptBytesOf(record) is { } bytes)
+        {
+            (_parked ??= []).Add(new ParkedDecision(record.Seq, bytes));
+            parked++;
+        }
+
+        if (parked == 0)
+        {
+            return written;
+        }
+
+        // What the log knew of them (and of any earlier record of the same decisions) goes with them.
+        var newestParked = this[parked - 1].Seq;
+        _encoded.RemoveAll(entry => entry.Record.Seq <= newestParked);
+        RemoveRange(0, parked);
+        return Array.FindAll(written, w => w.Seq > newestParked);
+    }
+
+    private static bool Covers(DecisionRecord[] written, DecisionRecord record)
+    {
+        foreach (var w in written)
+        {
+            if (ReferenceEquals(w, record))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Drops the oldest <paramref name="count"/> parked decisions: a history write that took them has completed.</summary>
+    internal void Unpark(int count)
+    {
+        if (_parked is null || count <= 0)
+        {
+            return;
+        }
+
+        _parked.RemoveRange(0, count);
+        if (_parked.Count == 0)
+        {
+            _parked = null; // a quiet goal holds no list until it parks again
+        }
+    }
+
+    /// <summary>A copy holding the same records and parked bytes (all immutable).</summary>
+    internal DecisionLog Copy()
+    {
+        var copy = new DecisionLog(this) { Decoder = Decoder };
+        copy._parked = _parked is null ? null : [.. _parked];
+        return copy;
+    }
+
+    private DecisionRecord Decode(ParkedDecision parked) =>
+        (Decoder ?? throw new InvalidOperationException("a decision log holds bytes without a decoder"))(parked.Bytes);
 
     /// <summary>
     /// Removes the records <paramref name="match"/> selects, and what was kept of them for the next write: an idle goal
@@ -69,15 +195,21 @@ public sealed class DecisionLog : List<DecisionRecord>
     internal ReadOnlyMemory<byte>[] Encode(Func<DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)
     {
         var encoded = _spare ?? new(Count);
-        var parts = new ReadOnlyMemory<byte>[Count];
+        var first = _parked?.Count ?? 0;
+        var parts = new ReadOnlyMemory<byte>[first + Count];
+        for (var i = 0; i < first; i++)
+        {
+            parts[i] = _parked![i].Bytes;
+        }
+
         for (var i = 0; i < Count; i++)
         {
             var record = this[i];
-            var (seen, known) = Find(record, i);
+            var (seen, known) = Encoded(record, i);
             var keep = seen || record.Outcome is not null;
             var bytes = known ?? serialize(record, keep);
             encoded.Add((record, keep ? known ?? ArrayOf(bytes) : NotKept));
-            parts[i] = bytes;
+            parts[first + i] = bytes;
         }
 
         _spare = _encoded;
@@ -114,7 +246,7 @@ public sealed class DecisionLog : List<DecisionRecord>
     /// </summary>
     internal static DecisionLog Decode(byte[] block, Func<ReadOnlyMemory<byte>, DecisionRecord> deserialize)
     {
-        var log = new DecisionLog();
+        var log = new DecisionLog { Decoder = deserialize };
         foreach (var bytes in DecisionBlock.Split(block))
         {
             var record = deserialize(bytes);
@@ -126,7 +258,7 @@ public sealed class DecisionLog : List<DecisionRecord>
     }
 
     /// <summary>What the last encode knew of <paramref name="record"/>: usually at the same index, or close to it.</summary>
-    private (bool Seen, ReadOnlyMemory<byte>? Bytes) Find(DecisionRecord record, int index)
+    private (bool Seen, ReadOnlyMemory<byte>? Bytes) Encoded(DecisionRecord record, int index)
     {
         var encoded = _encoded;
         for (var offset = 0; offset < encoded.Count; offset++)
@@ -143,6 +275,9 @@ public sealed class DecisionLog : List<DecisionRecord>
     }
 }
 
+/// <summary>A settled decision a goal's state holds as its bytes only (<see cref="DecisionLog.Park"/>).</summary>
+internal readonly record struct ParkedDecision(long Seq, ReadOnlyMemory<byte> Bytes);
+
 /// <summary>
 /// Orleans's codec and copier for <see cref="DecisionLog"/>: a <see cref="DecisionBlock"/> of each record's bytes, made by
 /// the serializer's own <see cref="DecisionRecord"/> codec.
@@ -154,7 +289,12 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
     // Resolved on first use: the record serializer depends on the codec registry this codec is part of.
     private Serializer<DecisionRecord>? _records;
 
+    private Func<ReadOnlyMemory<byte>, DecisionRecord>? _decode;
+
     private Serializer<DecisionRecord> Records => _records ??= services.GetRequiredService<Serializer<DecisionRecord>>();
+
+    private Func<ReadOnlyMemory<byte>, DecisionRecord> Decoder =>
+        _decode ??= bytes => Records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty");
 
     /// <inheritdoc />
     public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] DecisionLog value)
@@ -172,7 +312,8 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
         try
         {
             var records = Records;
-            var parts = value!.Encode((record, keep) =>
+            value!.Decoder ??= Decoder;
+            var parts = value.Encode((record, keep) =>
             {
                 if (keep)
                 {
@@ -201,12 +342,11 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
         }
 
         var block = DecisionBlock.Read(ref reader, field);
-        var records = Records;
-        var log = DecisionLog.Decode(block, bytes => records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty"));
+        var log = DecisionLog.Decode(block, Decoder);
         ReferenceCodec.RecordObject(reader.Session, log);
         return log;
     }
 
     /// <inheritdoc />
-    public DecisionLog? DeepCopy(DecisionLog? input, CopyContext context) => input is null ? null : new(input); // the records are immutable
+    public DecisionLog? DeepCopy(DecisionLog? input, CopyContext context) => input?.Copy(); // records and bytes are immutable
 }

@@ -448,7 +448,7 @@ public sealed class GoalEngine
     public DecisionRecord[] Decisions(IEnumerable<DecisionRecord> archived, int limit)
     {
         var merged = new List<DecisionRecord>(archived);
-        DecisionMerge.Into(merged, State.Decisions, _options.DecisionHistory);
+        DecisionMerge.Into(merged, State.Decisions.All(), _options.DecisionHistory);
         return Enumerable.Reverse(merged).Take(Math.Max(0, limit)).ToArray();
     }
 
@@ -458,7 +458,7 @@ public sealed class GoalEngine
     /// </summary>
     public bool NeedsArchivedNewest =>
         State.DecisionsMade > 0
-        && (State.Decisions.Count == 0 || State.Decisions[^1].Seq < State.DecisionsMade)
+        && State.Decisions.NewestSeq < State.DecisionsMade
         && _newestArchived?.Seq != State.DecisionsMade;
 
     /// <summary>Keeps <paramref name="newest"/>, the newest decision of the history as read from storage, for the snapshot.</summary>
@@ -473,7 +473,7 @@ public sealed class GoalEngine
     /// <summary>The newest decision, or null before the first (or when it was archived and not read back yet).</summary>
     public DecisionRecord? LastDecision()
     {
-        var waiting = State.Decisions.Count > 0 ? State.Decisions[^1] : null;
+        var waiting = State.Decisions.Newest();
         var archived = _newestArchived;
         if (waiting is null || archived is null)
         {
@@ -484,18 +484,20 @@ public sealed class GoalEngine
     }
 
     /// <summary>
-    /// The decisions in the state that <paramref name="written"/> — decisions the state has durably written — covers: the
-    /// next batch for the history. Once the history's write completes, <see cref="DecisionsArchived"/> drops them from
+    /// The decisions in the state that <paramref name="written"/> — decisions the state has durably written — covers, and
+    /// every decision parked (durable too, by <see cref="DecisionLog.Park"/>'s rule): the next batch for the history. Once the history's write completes, <see cref="DecisionsArchived"/> drops them from
     /// the state; until then they stay there, so a decision is always in at least one durable place.
     /// </summary>
-    public DecisionRecord[] ArchiveDecisions(IReadOnlyCollection<DecisionRecord> written) =>
-        State.Decisions.Where(d => written.Any(w => ReferenceEquals(w, d))).ToArray();
+    public ArchiveBatch ArchiveDecisions(IReadOnlyCollection<DecisionRecord> written) =>
+        new([.. State.Decisions.Where(d => written.Any(w => ReferenceEquals(w, d)))], State.Decisions.Parked.Count);
 
     /// <summary>Drops from the state the decisions a completed history write covered (unless they changed since).</summary>
-    public void DecisionsArchived(DecisionRecord[] batch)
+    public void DecisionsArchived(ArchiveBatch batch)
     {
-        // Records are immutable: a decision that gained its outcome meanwhile is a new record and stays.
-        State.Decisions.RemoveAll(d => batch.Any(b => ReferenceEquals(b, d)));
+        // Records are immutable: a decision that gained its outcome meanwhile is a new record and stays. Parked decisions
+        // are settled and never change; those the batch took are the oldest parked, as it took every one parked then.
+        State.Decisions.Unpark(batch.Parked);
+        State.Decisions.RemoveAll(d => batch.Records.Any(b => ReferenceEquals(b, d)));
         if (State.Decisions.Count == 0)
         {
             // A quiet goal's log is empty until its next decision: hold no array for it meanwhile.
@@ -794,8 +796,7 @@ public sealed class GoalEngine
 
     private DecisionRecord? FindDecision(long seq)
     {
-        var index = DecisionMerge.FindIndex(State.Decisions, seq);
-        return index >= 0 ? State.Decisions[index] : _newestArchived?.Seq == seq ? _newestArchived : null;
+        return State.Decisions.Find(seq) ?? (_newestArchived?.Seq == seq ? _newestArchived : null);
     }
 
     /// <summary>
@@ -950,3 +951,13 @@ public enum ObserveResult
 /// <param name="Timeout">How long to wait for it.</param>
 /// <param name="Recorded">The result recorded for the call before the goal stopped, if any: the answer, without calling again.</param>
 public sealed record ActionRequest(long Seq, FunctionCall Call, TimeSpan Timeout, FunctionResult? Recorded = null);
+
+/// <summary>
+/// What one history write takes from a goal's state: the records a completed state write covered, and the oldest
+/// <see cref="Parked"/> decisions the state holds as bytes (every one parked when the batch was taken).
+/// </summary>
+public readonly record struct ArchiveBatch(DecisionRecord[] Records, int Parked)
+{
+    /// <summary>Whether the batch takes nothing.</summary>
+    public bool IsEmpty => Records.Length == 0 && Parked == 0;
+}

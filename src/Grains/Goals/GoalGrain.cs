@@ -829,7 +829,7 @@ internal sealed class GoalGrain(
         {
             await state.WriteStateAsync();
             _saved = Math.Max(_saved, covers);
-            _written = decisions;
+            _written = state.State.Decisions.Park(decisions);
             ScheduleWakeUp(state.State.WakeAt);
             ScheduleArchive();
         }
@@ -900,13 +900,13 @@ internal sealed class GoalGrain(
     /// </summary>
     private void ScheduleArchive()
     {
-        if (_written.Length == 0 || state.State.Decisions.Count == 0)
+        if ((_written.Length == 0 && state.State.Decisions.Parked.Count == 0) || state.State.Decisions.Held == 0)
         {
             return;
         }
 
         // One history write at a time is enough: while one runs, the timer takes whatever waits after it.
-        if (state.State.Decisions.Count >= options.Value.HistoryWriteBatch && _historyLane.IsCompleted)
+        if (state.State.Decisions.Held >= options.Value.HistoryWriteBatch && _historyLane.IsCompleted)
         {
             _ = ArchiveAsync();
             return;
@@ -941,12 +941,12 @@ internal sealed class GoalGrain(
         try
         {
             var batch = _engine.ArchiveDecisions(_written);
-            if (batch.Length == 0)
+            if (batch.IsEmpty)
             {
                 return false;
             }
 
-            // Read, merge, write: the activation keeps no copy of the history between archives.
+            // Read (or take the copy a busy goal keeps), merge, write.
             var stored = await ReadHistoryAsync();
             stored.State.Decisions.Merge(batch, state.State.Decisions, options.Value.DecisionHistory);
             await DecisionHistoryStorage.WriteAsync(HistoryStorage, this.GetGrainId(), stored);
@@ -954,7 +954,7 @@ internal sealed class GoalGrain(
             // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
             // Nor does the list of written decisions keep them alive: only those still in the state may move later.
             _engine.DecisionsArchived(batch);
-            _written = Array.FindAll(_written, w => !batch.Contains(w));
+            _written = Array.FindAll(_written, w => !Array.Exists(batch.Records, b => ReferenceEquals(b, w)));
             KeepIfBusy(stored);
             return true;
         }
@@ -991,7 +991,7 @@ internal sealed class GoalGrain(
     /// </summary>
     private void KeepIfBusy(StoredHistory history)
     {
-        if (_engine.InFlightCount == 0 && state.State.Decisions.Count == 0
+        if (_engine.InFlightCount == 0 && state.State.Decisions.Held == 0
             && Stopwatch.GetElapsedTime(_decidedAt) >= options.Value.HistoryWriteDelay)
         {
             DropBusyHistory();

@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Mdl.Decisions;
 using Mdl.Goals;
 using Mdl.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
+
+using static Mdl.Tests.Goals.SampleDecisions;
 
 namespace Mdl.Tests.Goals;
 
@@ -70,10 +71,10 @@ public sealed class DecisionArchiveTests
         DecisionMerge.Into(expected, batch, keep);
 
         var archive = Serializer.Deserialize<DecisionArchive>(Serializer.SerializeToArray(Archive(held)))!;
-        archive.Merge(batch, [], keep);
+        archive.Merge(new ArchiveBatch(batch, 0), [], keep);
 
         var merged = Serializer.Deserialize<DecisionArchive>(Serializer.SerializeToArray(archive))!.ToArray();
-        Assert.Equal(expected.Select(Json), merged.Select(Json));
+        Assert.Equal(expected.Select(AsJson), merged.Select(AsJson));
     }
 
     [Fact]
@@ -88,7 +89,7 @@ public sealed class DecisionArchiveTests
         // The finished decision's bytes were kept by the state's write; the waiting one's were scratch memory, so the
         // archive serialises it once, when it is written.
         var archive = new DecisionArchive();
-        archive.Merge([done, waiting], state, 50);
+        archive.Merge(new ArchiveBatch([done, waiting], 0), state, 50);
         _serialized = 0;
         var parts = archive.Encode(CountingSerialize, Decode);
 
@@ -120,7 +121,7 @@ public sealed class DecisionArchiveTests
         var state = new DecisionLog([record]);
         state.Encode(KeepingSerialize);
         var archive = new DecisionArchive();
-        archive.Merge([record], state, 50);
+        archive.Merge(new ArchiveBatch([record], 0), state, 50);
         archive.Encode(CountingSerialize, Decode);
         return (archive, new WeakReference<DecisionRecord>(record));
     }
@@ -149,19 +150,4 @@ public sealed class DecisionArchiveTests
 
         return archive;
     }
-
-    private static ActionOutcome Outcome => new() { Status = OutcomeStatus.Succeeded, DurationMs = 3 };
-
-    private static DecisionRecord Decision(long seq, bool outcome = false) => new()
-    {
-        Seq = seq,
-        GoalId = "g",
-        Chosen = "f",
-        Reason = $"gap {seq}",
-        Candidates = [new CandidateEvaluation { Function = "f", Utility = 0.5 }],
-        Arguments = JsonDocument.Parse($$"""{"n":{{seq}}}""").RootElement.Clone(),
-        Outcome = outcome ? Outcome : null,
-    };
-
-    private static string Json(DecisionRecord record) => JsonSerializer.Serialize(record, MdlJson.Options);
 }

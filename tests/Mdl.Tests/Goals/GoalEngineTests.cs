@@ -1095,7 +1095,7 @@ public sealed class GoalEngineTests
     private static void Archive(GoalEngine engine, List<DecisionRecord> history)
     {
         var batch = engine.ArchiveDecisions(engine.State.Decisions.ToArray());
-        DecisionMerge.Into(history, batch, 50);
+        DecisionMerge.Into(history, batch.Records, 50);
         engine.DecisionsArchived(batch);
     }
 
@@ -1224,7 +1224,8 @@ public sealed class GoalEngineTests
 
         var batch = engine.ArchiveDecisions(written);
 
-        Assert.Equal(1, Assert.Single(batch).Seq);
+        Assert.Equal(1, Assert.Single(batch.Records).Seq);
+        Assert.Equal(0, batch.Parked);
     }
 
     [Fact]
