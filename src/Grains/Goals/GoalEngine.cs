@@ -485,8 +485,9 @@ public sealed class GoalEngine
 
     /// <summary>
     /// The decisions in the state that <paramref name="written"/> — decisions the state has durably written — covers, and
-    /// every decision parked (durable too, by <see cref="DecisionLog.Park"/>'s rule): the next batch for the history. Once the history's write completes, <see cref="DecisionsArchived"/> drops them from
-    /// the state; until then they stay there, so a decision is always in at least one durable place.
+    /// every decision parked (durable too, by <see cref="DecisionLog.Park"/>'s rule): the next batch for the history.
+    /// Once the history's write completes, <see cref="DecisionsArchived"/> drops them from the state; until then they stay
+    /// there, so a decision is always in at least one durable place.
     /// </summary>
     public ArchiveBatch ArchiveDecisions(IReadOnlyCollection<DecisionRecord> written) =>
         new([.. State.Decisions.Where(d => written.Any(w => ReferenceEquals(w, d)))], State.Decisions.Parked.Count);
