@@ -203,7 +203,7 @@ internal sealed class DecisionArchiveCodec(IServiceProvider services) : IFieldCo
     private Serializer<DecisionRecord> Records => _records ??= services.GetRequiredService<Serializer<DecisionRecord>>();
 
     private Func<ReadOnlyMemory<byte>, DecisionRecord> Decoder =>
-        _decode ??= bytes => Records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty");
+        _decode ??= DecisionBlock.DecoderOf(Records);
 
     /// <inheritdoc />
     public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] DecisionArchive value)

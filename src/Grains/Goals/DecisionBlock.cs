@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Mdl.Decisions;
+using Orleans.Serialization;
 using Orleans.Serialization.Buffers;
 using Orleans.Serialization.WireProtocol;
 
@@ -54,4 +56,8 @@ internal static class DecisionBlock
 
         return parts;
     }
+
+    /// <summary>How a record's bytes become the record again, through <paramref name="records"/>.</summary>
+    public static Func<ReadOnlyMemory<byte>, DecisionRecord> DecoderOf(Serializer<DecisionRecord> records) =>
+        bytes => records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty");
 }

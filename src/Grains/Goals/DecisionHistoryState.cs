@@ -15,7 +15,7 @@ public sealed class DecisionHistoryState
     /// <summary>The newest decisions, oldest first.</summary>
     [Id(1)] public DecisionArchive Decisions { get; set; } = [];
 
-    /// <summary>The history as states written before <see cref="Decisions"/> was one block of each record's bytes stored it; read, never written.</summary>
+    /// <summary>The history as states stored it before its decisions were one block of each record's bytes; read, never written.</summary>
     [Id(0)]
     public List<DecisionRecord>? LegacyDecisions
     {

@@ -241,8 +241,8 @@ public sealed class DecisionLog : List<DecisionRecord>
             : bytes.ToArray();
 
     /// <summary>
-    /// Reads the stored form (<see cref="DecisionBlock"/>). Each record keeps
-    /// the bytes it was read from, so the next write does not serialise it again.
+    /// Reads the stored form (<see cref="DecisionBlock"/>). Each record keeps the bytes it was read from, so the next write
+    /// does not serialise it again.
     /// </summary>
     internal static DecisionLog Decode(byte[] block, Func<ReadOnlyMemory<byte>, DecisionRecord> deserialize)
     {
@@ -294,7 +294,7 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
     private Serializer<DecisionRecord> Records => _records ??= services.GetRequiredService<Serializer<DecisionRecord>>();
 
     private Func<ReadOnlyMemory<byte>, DecisionRecord> Decoder =>
-        _decode ??= bytes => Records.Deserialize(bytes) ?? throw new InvalidDataException("a stored decision record is empty");
+        _decode ??= DecisionBlock.DecoderOf(Records);
 
     /// <inheritdoc />
     public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] DecisionLog value)
