@@ -1,13 +1,6 @@
-using System.Buffers;
 using System.Collections;
-using System.Diagnostics.CodeAnalysis;
 using Mdl.Decisions;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
 using Orleans.Serialization.Buffers;
-using Orleans.Serialization.Cloning;
-using Orleans.Serialization.Codecs;
-using Orleans.Serialization.WireProtocol;
 
 namespace Mdl.Goals;
 
@@ -194,43 +187,15 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
 /// </summary>
 [RegisterSerializer]
 [RegisterCopier]
-internal sealed class DecisionArchiveCodec(IServiceProvider services) : IFieldCodec<DecisionArchive>, IDeepCopier<DecisionArchive>
+internal sealed class DecisionArchiveCodec(IServiceProvider services) : DecisionBlockCodec<DecisionArchive>(services)
 {
-    // Resolved on first use: the record serializer depends on the codec registry this codec is part of.
-    private Serializer<DecisionRecord>? _records;
-    private Func<ReadOnlyMemory<byte>, DecisionRecord>? _decode;
-
-    private Serializer<DecisionRecord> Records => _records ??= services.GetRequiredService<Serializer<DecisionRecord>>();
-
-    private Func<ReadOnlyMemory<byte>, DecisionRecord> Decoder =>
-        _decode ??= DecisionBlock.DecoderOf(Records);
+    /// <inheritdoc />
+    protected override void WriteBlock<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, DecisionArchive value) =>
+        DecisionBlock.Write(ref writer, fieldIdDelta, expectedType, typeof(DecisionArchive), value.Encode(Records.SerializeToArray, Decoder));
 
     /// <inheritdoc />
-    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] DecisionArchive value)
-        where TBufferWriter : IBufferWriter<byte>
-    {
-        if (ReferenceCodec.TryWriteReferenceField(ref writer, fieldIdDelta, expectedType, value))
-        {
-            return;
-        }
-
-        var parts = value!.Encode(Records.SerializeToArray, Decoder);
-        DecisionBlock.Write(ref writer, fieldIdDelta, expectedType, typeof(DecisionArchive), parts);
-    }
+    protected override DecisionArchive FromBlock(byte[] block) => DecisionArchive.Decode(block, Decoder);
 
     /// <inheritdoc />
-    public DecisionArchive? ReadValue<TInput>(ref Reader<TInput> reader, Field field)
-    {
-        if (field.WireType == WireType.Reference)
-        {
-            return ReferenceCodec.ReadReference<DecisionArchive, TInput>(ref reader, field);
-        }
-
-        var archive = DecisionArchive.Decode(DecisionBlock.Read(ref reader, field), Decoder);
-        ReferenceCodec.RecordObject(reader.Session, archive);
-        return archive;
-    }
-
-    /// <inheritdoc />
-    public DecisionArchive? DeepCopy(DecisionArchive? input, CopyContext context) => input?.Copy();
+    protected override DecisionArchive Copy(DecisionArchive value) => value.Copy();
 }

@@ -1,13 +1,6 @@
-using System.Buffers;
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using Mdl.Decisions;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
 using Orleans.Serialization.Buffers;
-using Orleans.Serialization.Cloning;
-using Orleans.Serialization.Codecs;
-using Orleans.Serialization.WireProtocol;
 
 namespace Mdl.Goals;
 
@@ -284,35 +277,18 @@ internal readonly record struct ParkedDecision(long Seq, ReadOnlyMemory<byte> By
 /// </summary>
 [RegisterSerializer]
 [RegisterCopier]
-internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<DecisionLog>, IDeepCopier<DecisionLog>
+internal sealed class DecisionLogCodec(IServiceProvider services) : DecisionBlockCodec<DecisionLog>(services)
 {
-    // Resolved on first use: the record serializer depends on the codec registry this codec is part of.
-    private Serializer<DecisionRecord>? _records;
-
-    private Func<ReadOnlyMemory<byte>, DecisionRecord>? _decode;
-
-    private Serializer<DecisionRecord> Records => _records ??= services.GetRequiredService<Serializer<DecisionRecord>>();
-
-    private Func<ReadOnlyMemory<byte>, DecisionRecord> Decoder =>
-        _decode ??= DecisionBlock.DecoderOf(Records);
-
     /// <inheritdoc />
-    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, [AllowNull] Type expectedType, [AllowNull] DecisionLog value)
-        where TBufferWriter : IBufferWriter<byte>
+    protected override void WriteBlock<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, DecisionLog value)
     {
-        if (ReferenceCodec.TryWriteReferenceField(ref writer, fieldIdDelta, expectedType, value))
-        {
-            return;
-        }
-
-        // One length-prefixed block: per record, its length and its bytes. Records not kept are serialised into a scratch
-        // buffer of this thread's, not into arrays of their own: a loop writes its new decision ahead of the call, and the
-        // record with the outcome replaces it.
+        // Records not kept are serialised into a scratch buffer of this thread's, not into arrays of their own: a loop
+        // writes its new decision ahead of the call, and the record with the outcome replaces it.
         var scratch = Scratch.Take();
         try
         {
             var records = Records;
-            value!.Decoder ??= Decoder;
+            value.Decoder ??= Decoder;
             var parts = value.Encode((record, keep) =>
             {
                 if (keep)
@@ -334,19 +310,8 @@ internal sealed class DecisionLogCodec(IServiceProvider services) : IFieldCodec<
     }
 
     /// <inheritdoc />
-    public DecisionLog? ReadValue<TInput>(ref Reader<TInput> reader, Field field)
-    {
-        if (field.WireType == WireType.Reference)
-        {
-            return ReferenceCodec.ReadReference<DecisionLog, TInput>(ref reader, field);
-        }
-
-        var block = DecisionBlock.Read(ref reader, field);
-        var log = DecisionLog.Decode(block, Decoder);
-        ReferenceCodec.RecordObject(reader.Session, log);
-        return log;
-    }
+    protected override DecisionLog FromBlock(byte[] block) => DecisionLog.Decode(block, Decoder);
 
     /// <inheritdoc />
-    public DecisionLog? DeepCopy(DecisionLog? input, CopyContext context) => input?.Copy(); // records and bytes are immutable
+    protected override DecisionLog Copy(DecisionLog value) => value.Copy();
 }
