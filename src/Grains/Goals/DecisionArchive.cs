@@ -70,24 +70,16 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
             MergeOne(new Entry(parked.Seq, Settled: true, parked.Bytes, null));
         }
 
+        // A record that comes with bytes is held as the bytes only: nothing of the state's objects stays here.
         foreach (var record in batch.Records)
         {
-            MergeOne(source.KeptBytesOf(record) is { } bytes ? new Entry(record.Seq, record.Outcome is not null, bytes, record) : Entry.Of(record));
+            MergeOne(source.KeptBytesOf(record) is { } bytes ? new Entry(record.Seq, record.Outcome is not null, bytes, null) : Entry.Of(record), record);
         }
 
         var excess = _entries.Count - keep;
         if (excess > 0)
         {
             _entries.RemoveRange(0, excess);
-        }
-
-        // Records that came in with bytes are held as bytes only: nothing of the state's objects stays here.
-        for (var i = 0; i < _entries.Count; i++)
-        {
-            if (_entries[i] is { Bytes: not null, Record: not null } entry)
-            {
-                _entries[i] = entry with { Record = null };
-            }
         }
     }
 
@@ -143,8 +135,11 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
     /// <summary>A copy that shares the (immutable) records and bytes.</summary>
     internal DecisionArchive Copy() => new([.. _entries], _decode);
 
-    /// <summary>Merges one decision in: <see cref="DecisionMerge.Merge"/>, on what the entries know without decoding.</summary>
-    private void MergeOne(Entry incoming)
+    /// <summary>
+    /// Merges one decision in: <see cref="DecisionMerge.Merge"/>, on what the entries know without decoding.
+    /// <paramref name="record"/> is the incoming decision's record when the caller has it, so it need not be decoded.
+    /// </summary>
+    private void MergeOne(Entry incoming, DecisionRecord? record = null)
     {
         var index = IndexOf(incoming.Seq);
         if (index < 0)
@@ -162,7 +157,7 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
 
         // The outcome lands on the record held (the only case that decodes: an outcome that came back after archiving).
         _entries[index] = incoming.Settled && !existing.Settled
-            ? Entry.Of(DecisionMerge.Merge(RecordAt(index), RecordOf(incoming)))
+            ? Entry.Of(DecisionMerge.Merge(RecordAt(index), record ?? RecordOf(incoming)))
             : incoming;
     }
 
