@@ -7,11 +7,13 @@ namespace Mdl.Bench.Goals;
 /// <summary>A set of benchmark goals, defined through the client like any user would.</summary>
 internal sealed class GoalSet(IClusterClient client, string prefix, int count)
 {
+    private readonly GrainReferences<IGoalGrain> _goals = new(client);
+
     /// <summary>The goal ids.</summary>
     public string[] Ids { get; } = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToArray();
 
-    /// <summary>The goal grain for <paramref name="goalId"/>, through the client.</summary>
-    public IGoalGrain Goal(string goalId) => client.GetGrain<IGoalGrain>(goalId);
+    /// <summary>The goal grain for <paramref name="goalId"/>, through the client, made as the SDK makes it.</summary>
+    public IGoalGrain Goal(string goalId) => _goals.For(goalId);
 
     /// <summary>Puts <paramref name="definition"/> on every goal, <paramref name="parallelism"/> at a time.</summary>
     public Task DefineAsync(GoalDefinition definition, int parallelism = 64) =>

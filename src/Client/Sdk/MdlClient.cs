@@ -19,6 +19,8 @@ public sealed class MdlClient
     public static readonly TimeSpan WatchRenewalInterval = TimeSpan.FromSeconds(20);
 
     private readonly IGrainFactory _grains;
+    private readonly GrainReferences<IGoalGrain> _goals;
+    private readonly GrainReferences<ITopicGrain> _topics;
     private readonly TimeProvider _time;
 
     /// <summary>Creates a client over <paramref name="grains"/> (an <see cref="IClusterClient"/>, or a silo's grain factory).</summary>
@@ -33,6 +35,8 @@ public sealed class MdlClient
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(time);
         _grains = grains;
+        _goals = new(grains);
+        _topics = new(grains);
         _time = time;
     }
 
@@ -84,7 +88,7 @@ public sealed class MdlClient
     {
         RequireKey(topic, nameof(topic));
         CheckObservations(observations);
-        return observations.Length == 0 ? Task.FromResult(0) : _grains.GetGrain<ITopicGrain>(topic).PublishAsync(observations).WaitAsync(ct);
+        return observations.Length == 0 ? Task.FromResult(0) : _topics.For(topic).PublishAsync(observations).WaitAsync(ct);
     }
 
     /// <summary>Up to <paramref name="limit"/> of a goal's decisions, newest first (empty for a goal never defined).</summary>
@@ -172,7 +176,7 @@ public sealed class MdlClient
     private IGoalGrain Goal(string goalId)
     {
         RequireKey(goalId, nameof(goalId));
-        return _grains.GetGrain<IGoalGrain>(goalId);
+        return _goals.For(goalId);
     }
 
     private static void RequireKey(string key, string parameter)

@@ -27,6 +27,7 @@ public static class MdlGrainsServiceCollectionExtensions
         services.TryAddSingleton<FunctionResilience>();
         services.TryAddSingleton<FunctionCatalog>();
         services.TryAddSingleton<FunctionGrains>();
+        services.TryAdd(ServiceDescriptor.Singleton(typeof(GrainReferences<>), typeof(GrainReferences<>)));
         services.TryAddSingleton<IFunctionDirectory>(sp => sp.GetRequiredService<FunctionCatalog>());
         services.TryAddSingleton<DecisionPolicies>();
         services.TryAddSingleton<GoalWakeUps>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,7 @@ namespace Mdl.Streams;
 internal sealed class PushQueueAdapterFactory : IQueueAdapterFactory, IQueueAdapter
 {
     private readonly IGrainFactory _grains;
+    private readonly ConcurrentDictionary<uint, IPushQueueGrain> _queues = new();
     private readonly TimeSpan _idleWait;
     private readonly HashRingBasedStreamQueueMapper _mapper;
     private readonly Lazy<SimpleQueueAdapterCache> _cache;
@@ -86,5 +88,7 @@ internal sealed class PushQueueAdapterFactory : IQueueAdapterFactory, IQueueAdap
         return Queue(_mapper.GetQueueForStream(streamId)).EnqueueAsync(batch);
     }
 
-    private IPushQueueGrain Queue(QueueId queueId) => _grains.GetGrain<IPushQueueGrain>($"{Name}/{queueId.GetNumericId()}");
+    // A reference per queue, made once: a stream's every batch goes through here.
+    private IPushQueueGrain Queue(QueueId queueId) =>
+        _queues.GetOrAdd(queueId.GetNumericId(), static (id, self) => self._grains.GetGrain<IPushQueueGrain>($"{self.Name}/{id}"), this);
 }

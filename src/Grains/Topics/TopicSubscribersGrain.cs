@@ -11,6 +11,7 @@ namespace Mdl.Topics;
 /// </summary>
 internal sealed class TopicSubscribersGrain(
     [PersistentState("subscribers", StorageNames.Goals)] IPersistentState<TopicSubscribersState> state,
+    GrainReferences<IGoalGrain> goals,
     ILogger<TopicSubscribersGrain> logger) : Grain, ITopicSubscribersGrain
 {
     // Goals called at once during a delivery: enough to overlap their writes, few enough not to flood the silo.
@@ -50,7 +51,7 @@ internal sealed class TopicSubscribersGrain(
     {
         try
         {
-            await GrainFactory.GetGrain<IGoalGrain>(goalId).ObserveAsync(observations);
+            await goals.For(goalId).ObserveAsync(observations);
         }
         catch (GoalNotFoundException)
         {

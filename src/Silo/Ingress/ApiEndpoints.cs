@@ -37,9 +37,9 @@ internal static class ApiEndpoints
         api.MapPost("/goals/{goalId}/observations", ObserveAsync)
             .RequireScope(ApiScopes.Observe)
             .RequireRateLimiting(IngressRateLimiting.ObservationsPolicy);
-        api.MapPost("/goals/{goalId}/pause", (string goalId, IGrainFactory grains) => SetPausedAsync(goalId, grains, paused: true))
+        api.MapPost("/goals/{goalId}/pause", (string goalId, GrainReferences<IGoalGrain> goals) => SetPausedAsync(goalId, goals, paused: true))
             .RequireScope(ApiScopes.Write);
-        api.MapPost("/goals/{goalId}/resume", (string goalId, IGrainFactory grains) => SetPausedAsync(goalId, grains, paused: false))
+        api.MapPost("/goals/{goalId}/resume", (string goalId, GrainReferences<IGoalGrain> goals) => SetPausedAsync(goalId, goals, paused: false))
             .RequireScope(ApiScopes.Write);
         api.MapGet("/goals/{goalId}/decisions", GetDecisionsAsync).RequireScope(ApiScopes.Read);
         api.MapGet("/goals/{goalId}/audit", GetAuditAsync).RequireScope(ApiScopes.Read);
@@ -51,7 +51,7 @@ internal static class ApiEndpoints
         return app;
     }
 
-    private static async Task<IResult> PutGoalAsync(string goalId, HttpRequest request, IGrainFactory grains, IngressLimits limits)
+    private static async Task<IResult> PutGoalAsync(string goalId, HttpRequest request, GrainReferences<IGoalGrain> goals, IngressLimits limits)
     {
         if (BadName("goalId", goalId) is { } bad)
         {
@@ -81,7 +81,7 @@ internal static class ApiEndpoints
 
         try
         {
-            return Results.Ok(await grains.GetGrain<IGoalGrain>(goalId).PutDefinitionAsync(definition));
+            return Results.Ok(await goals.For(goalId).PutDefinitionAsync(definition));
         }
         catch (GoalDefinitionException exception)
         {
@@ -89,15 +89,15 @@ internal static class ApiEndpoints
         }
     }
 
-    private static async Task<IResult> GetGoalAsync(string goalId, IGrainFactory grains) =>
-        BadName("goalId", goalId) ?? (await grains.GetGrain<IGoalGrain>(goalId).GetSnapshotAsync() is { } snapshot
+    private static async Task<IResult> GetGoalAsync(string goalId, GrainReferences<IGoalGrain> goals) =>
+        BadName("goalId", goalId) ?? (await goals.For(goalId).GetSnapshotAsync() is { } snapshot
             ? Results.Ok(snapshot)
             : NotFound(goalId));
 
-    private static async Task<IResult> DeleteGoalAsync(string goalId, IGrainFactory grains) =>
-        BadName("goalId", goalId) ?? (await grains.GetGrain<IGoalGrain>(goalId).DeleteAsync() ? Results.NoContent() : NotFound(goalId));
+    private static async Task<IResult> DeleteGoalAsync(string goalId, GrainReferences<IGoalGrain> goals) =>
+        BadName("goalId", goalId) ?? (await goals.For(goalId).DeleteAsync() ? Results.NoContent() : NotFound(goalId));
 
-    private static async Task<IResult> SetPausedAsync(string goalId, IGrainFactory grains, bool paused)
+    private static async Task<IResult> SetPausedAsync(string goalId, GrainReferences<IGoalGrain> goals, bool paused)
     {
         if (BadName("goalId", goalId) is { } bad)
         {
@@ -106,7 +106,7 @@ internal static class ApiEndpoints
 
         try
         {
-            var goal = grains.GetGrain<IGoalGrain>(goalId);
+            var goal = goals.For(goalId);
             return await (paused ? goal.PauseAsync() : goal.ResumeAsync()) is { } snapshot ? Results.Ok(snapshot) : NotFound(goalId);
         }
         catch (GoalNotFoundException exception)
@@ -115,7 +115,7 @@ internal static class ApiEndpoints
         }
     }
 
-    private static async Task<IResult> ObserveAsync(string goalId, HttpRequest request, IGrainFactory grains, IngressLimits limits)
+    private static async Task<IResult> ObserveAsync(string goalId, HttpRequest request, GrainReferences<IGoalGrain> goals, IngressLimits limits)
     {
         var (observations, refused) = await ReadObservationsAsync("goalId", goalId, request, limits, "none was accepted");
         if (refused is not null)
@@ -125,7 +125,7 @@ internal static class ApiEndpoints
 
         try
         {
-            var receipt = await grains.GetGrain<IGoalGrain>(goalId).ObserveAsync(observations!);
+            var receipt = await goals.For(goalId).ObserveAsync(observations!);
             return Results.Json(new { accepted = receipt.Accepted, duplicates = receipt.Duplicates }, MdlJson.Options, statusCode: StatusCodes.Status202Accepted);
         }
         catch (GoalNotFoundException exception)
@@ -134,7 +134,7 @@ internal static class ApiEndpoints
         }
     }
 
-    private static async Task<IResult> PublishAsync(string topic, HttpRequest request, IGrainFactory grains, IngressLimits limits)
+    private static async Task<IResult> PublishAsync(string topic, HttpRequest request, GrainReferences<ITopicGrain> topics, IngressLimits limits)
     {
         var (observations, refused) = await ReadObservationsAsync("topic", topic, request, limits, "none was published");
         if (refused is not null)
@@ -142,7 +142,7 @@ internal static class ApiEndpoints
             return refused;
         }
 
-        var published = await grains.GetGrain<ITopicGrain>(topic).PublishAsync(observations!);
+        var published = await topics.For(topic).PublishAsync(observations!);
         return Results.Json(new { accepted = published }, MdlJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 
@@ -167,7 +167,7 @@ internal static class ApiEndpoints
             : (observations, null);
     }
 
-    private static async Task<IResult> GetDecisionsAsync(string goalId, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> GetDecisionsAsync(string goalId, HttpRequest request, GrainReferences<IGoalGrain> goals)
     {
         if (BadName("goalId", goalId) is { } bad)
         {
@@ -180,7 +180,7 @@ internal static class ApiEndpoints
             return Invalid("limit", $"must be a whole number from 1 to {MaxDecisionLimit}");
         }
 
-        var goal = grains.GetGrain<IGoalGrain>(goalId);
+        var goal = goals.For(goalId);
         if (await goal.GetSnapshotAsync() is null)
         {
             return NotFound(goalId);
@@ -190,11 +190,7 @@ internal static class ApiEndpoints
         return Results.Ok(decisions);
     }
 
-    /// <summary>
-    /// Reads at most <paramref name="maxBytes"/> of body, checks it is UTF-8 and parses it as JSON (depth ≤ 32);
-    /// either the document or a 4xx problem. Nothing reaches a grain before this has passed.
-    /// </summary>
-    private static async Task<IResult> GetAuditAsync(string goalId, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> GetAuditAsync(string goalId, HttpRequest request, GrainReferences<IGoalGrain> goals, IGrainFactory grains)
     {
         if (BadName("goalId", goalId) is { } bad)
         {
@@ -213,7 +209,7 @@ internal static class ApiEndpoints
             return Invalid("limit", $"must be a whole number from 1 to {IAuditGrain.MaxPageSize}");
         }
 
-        if (await grains.GetGrain<IGoalGrain>(goalId).GetSnapshotAsync() is null)
+        if (await goals.For(goalId).GetSnapshotAsync() is null)
         {
             return NotFound(goalId);
         }
@@ -221,6 +217,10 @@ internal static class ApiEndpoints
         return Results.Ok(await grains.GetGrain<IAuditGrain>(IAuditGrain.Key).ReadAsync(goalId, after, limit));
     }
 
+    /// <summary>
+    /// Reads at most <paramref name="maxBytes"/> of body, checks it is UTF-8 and parses it as JSON (depth ≤ 32);
+    /// either the document or a 4xx problem. Nothing reaches a grain before this has passed.
+    /// </summary>
     private static async Task<(JsonElement Body, IResult? Error)> ReadJsonAsync(HttpRequest request, long maxBytes)
     {
         if (request.ContentLength > maxBytes)
