@@ -18,25 +18,42 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
 
     /// <summary>
     /// Calls <paramref name="call"/> for <paramref name="descriptor"/> through its pipeline, within <paramref name="timeout"/>
-    /// for all attempts together (cancelled up to <see cref="CallDeadlines.Slot"/> after it). Continuations stay on the
-    /// caller's scheduler (a grain's), so grain calls made by <paramref name="call"/> keep their activation context.
+    /// for all attempts together (cancelled up to <see cref="CallDeadlines.Slot"/> after it). Every attempt starts on the
+    /// caller's scheduler (a grain's), so a grain call it makes carries the calling grain's context; the pipeline's own
+    /// steps between attempts run wherever the attempt completed, and the caller's await brings it back.
     /// </summary>
+    /// <remarks>
+    /// On a grain's scheduler every step of the pipeline (the retry's, the breaker's, the outcome's and this method's) would
+    /// resume as a turn of its own, each queued and allocated: more of a loop's work than the pipeline itself. Off it,
+    /// they run inline where the call's answer arrives, and the calling grain resumes once.
+    /// </remarks>
     public async Task<FunctionResult> ExecuteAsync(FunctionDescriptor descriptor, TimeSpan timeout, Func<CancellationToken, Task<FunctionResult>> call)
     {
         var entry = _pipelines.GetOrAdd(descriptor.Name, _ => Build(descriptor));
-        var context = ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: true, _deadlines.After(timeout));
+        var context = ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: false, _deadlines.After(timeout));
         try
         {
             return await entry.Pipeline.ExecuteAsync(
-                static (ctx, state) => new ValueTask<FunctionResult>(state.call(ctx.CancellationToken).WaitAsync(ctx.CancellationToken)),
+                static (ctx, state) => new ValueTask<FunctionResult>(
+                    OnScheduler(state.Caller, state.Call, ctx.CancellationToken).WaitAsync(ctx.CancellationToken)),
                 context,
-                (call, 0));
+                (Call: call, Caller: TaskScheduler.Current)).ConfigureAwait(false);
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>
+    /// Starts <paramref name="call"/> on <paramref name="scheduler"/>: at once when already there (the first attempt),
+    /// else queued to it (a retry, which continues on the thread its delay ended on).
+    /// </summary>
+    internal static Task<FunctionResult> OnScheduler(
+        TaskScheduler scheduler, Func<CancellationToken, Task<FunctionResult>> call, CancellationToken cancellationToken) =>
+        TaskScheduler.Current == scheduler
+            ? call(cancellationToken)
+            : Task.Factory.StartNew(() => call(cancellationToken), CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap();
 
     /// <summary>
     /// The circuit state of <paramref name="function"/>: <c>closed</c>, <c>open</c>, <c>half-open</c> or <c>isolated</c>.
