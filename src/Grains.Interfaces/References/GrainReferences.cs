@@ -2,8 +2,9 @@ namespace Mdl;
 
 /// <summary>
 /// References to the grains of one string-keyed interface. Orleans's <c>GetGrain</c> finds the interface's type and the
-/// grain type behind it from attributes and names, by reflection, on every call: more than a grain call's own work in a
-/// client's loop. This finds them once, from the first reference made, and afterwards only makes the reference.
+/// grain type behind it from attributes and names, by reflection, on every call: about a sixth of the CPU of a bare
+/// client → grain → worker chain. This finds them once, from the first reference made, and afterwards only makes the
+/// reference.
 /// </summary>
 /// <remarks>
 /// Safe to share between threads. The first reference is made lazily, not in the constructor, because a client learns
