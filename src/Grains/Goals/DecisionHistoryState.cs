@@ -104,6 +104,23 @@ public static class DecisionMerge
         return -1;
     }
 
+    /// <summary>
+    /// Whether <paramref name="records"/> holds <paramref name="record"/> itself. Records are compared by reference, not by
+    /// value (a C# record's equality): a decision that gained its outcome is a new record, and only the one a write carried counts.
+    /// </summary>
+    internal static bool HoldsSame(IReadOnlyList<DecisionRecord> records, DecisionRecord record)
+    {
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (ReferenceEquals(records[i], record))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Where an item of <paramref name="seq"/> goes in <paramref name="items"/> (sorted by seq): almost always the end.</summary>
     internal static int InsertionPoint<T>(List<T> items, long seq, Func<T, long> seqOf)
     {

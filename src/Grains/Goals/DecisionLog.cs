@@ -106,7 +106,7 @@ public sealed class DecisionLog : List<DecisionRecord>
     {
         var parked = 0;
         while (parked < Count && Decoder is not null && this[parked] is { Outcome: not null } record
-            && Covers(written, record) && KeptBytesOf(record) is { } bytes)
+            && DecisionMerge.HoldsSame(written, record) && KeptBytesOf(record) is { } bytes)
         {
             (_parked ??= []).Add(new ParkedDecision(record.Seq, bytes));
             parked++;
@@ -122,19 +122,6 @@ public sealed class DecisionLog : List<DecisionRecord>
         _encoded.RemoveAll(entry => entry.Record.Seq <= newestParked);
         RemoveRange(0, parked);
         return Array.FindAll(written, w => w.Seq > newestParked);
-    }
-
-    private static bool Covers(DecisionRecord[] written, DecisionRecord record)
-    {
-        foreach (var w in written)
-        {
-            if (ReferenceEquals(w, record))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>Drops the oldest <paramref name="count"/> parked decisions: a history write that took them has completed.</summary>

@@ -489,8 +489,8 @@ public sealed class GoalEngine
     /// Once the history's write completes, <see cref="DecisionsArchived"/> drops them from the state; until then they stay
     /// there, so a decision is always in at least one durable place.
     /// </summary>
-    public ArchiveBatch ArchiveDecisions(IReadOnlyCollection<DecisionRecord> written) =>
-        new([.. State.Decisions.Where(d => written.Any(w => ReferenceEquals(w, d)))], State.Decisions.Parked.Count);
+    public ArchiveBatch ArchiveDecisions(IReadOnlyList<DecisionRecord> written) =>
+        new([.. State.Decisions.Where(d => DecisionMerge.HoldsSame(written, d))], State.Decisions.Parked.Count);
 
     /// <summary>Drops from the state the decisions a completed history write covered (unless they changed since).</summary>
     public void DecisionsArchived(ArchiveBatch batch)
@@ -498,7 +498,7 @@ public sealed class GoalEngine
         // Records are immutable: a decision that gained its outcome meanwhile is a new record and stays. Parked decisions
         // are settled and never change; those the batch took are the oldest parked, as it took every one parked then.
         State.Decisions.Unpark(batch.Parked);
-        State.Decisions.RemoveAll(d => batch.Records.Any(b => ReferenceEquals(b, d)));
+        State.Decisions.RemoveAll(d => DecisionMerge.HoldsSame(batch.Records, d));
         if (State.Decisions.Count == 0)
         {
             // A quiet goal's log is empty until its next decision: hold no array for it meanwhile.

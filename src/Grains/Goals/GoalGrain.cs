@@ -954,7 +954,7 @@ internal sealed class GoalGrain(
             // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
             // Nor does the list of written decisions keep them alive: only those still in the state may move later.
             _engine.DecisionsArchived(batch);
-            _written = Array.FindAll(_written, w => !Array.Exists(batch.Records, b => ReferenceEquals(b, w)));
+            _written = Array.FindAll(_written, w => !DecisionMerge.HoldsSame(batch.Records, w));
             KeepIfBusy(stored);
             return true;
         }
