@@ -775,18 +775,21 @@ public sealed class GoalEngine
 
     private void Remember(ulong fingerprint)
     {
-        _recentIds.Add(fingerprint);
-        State.RecentObservations.Add(fingerprint);
-        var excess = State.RecentObservations.Count - _options.DedupeWindow;
+        // Forget first, so the window never holds more than its size (its ring would grow to twice that).
+        var window = State.RecentObservations;
+        var excess = Math.Min(window.Count, window.Count + 1 - Math.Max(1, _options.DedupeWindow));
         if (excess > 0)
         {
             for (var i = 0; i < excess; i++)
             {
-                _recentIds.Remove(State.RecentObservations[i]);
+                _recentIds.Remove(window[i]);
             }
 
-            State.RecentObservations.RemoveRange(0, excess);
+            window.RemoveOldest(excess);
         }
+
+        _recentIds.Add(fingerprint);
+        window.Add(fingerprint);
     }
 
     private void AppendDecision(DecisionRecord record)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Mdl.Decisions;
 using Mdl.Goals;
 using Mdl.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 
 namespace Mdl.Tests.Goals;
@@ -20,6 +21,36 @@ public sealed class GoalStateSerializationTests
 
         Assert.Equal(state.RecentObservations, copy!.RecentObservations);
         Assert.Equal(4, copy.RecentObservations.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_window_that_wrapped_round_its_ring_is_written_oldest_first_and_copied_the_same()
+    {
+        var window = new ObservationWindow(4);
+        foreach (var fingerprint in new ulong[] { 1, 2, 3, 4 })
+        {
+            window.Add(fingerprint);
+        }
+
+        // Forget two and remember three: the newest now sit before the oldest in the ring.
+        window.RemoveOldest(2);
+        foreach (var fingerprint in new ulong[] { 5, 6 })
+        {
+            window.Add(fingerprint);
+        }
+
+        window.RemoveOldest(1);
+        window.Add(7);
+
+        Assert.Equal([4UL, 5, 6, 7], window);
+        Assert.Equal(5UL, window[1]);
+        var copy = Serializer.Deserialize<GoalState>(Serializer.SerializeToArray(new GoalState { RecentObservations = window }));
+        Assert.Equal([4UL, 5, 6, 7], copy!.RecentObservations);
+        Assert.Equal([4UL, 5, 6, 7], ProductSerializer.Services.GetRequiredService<Orleans.Serialization.DeepCopier>().Copy(window));
+
+        // The stored form is the one a plain list of the same fingerprints had: 8 little-endian bytes each, oldest first.
+        var flat = new ObservationWindow([4UL, 5, 6, 7]);
+        Assert.Equal(Serializer.SerializeToArray(new GoalState { RecentObservations = flat }), Serializer.SerializeToArray(new GoalState { RecentObservations = window }));
     }
 
     [Fact]
