@@ -1,12 +1,17 @@
 namespace Mdl.Functions;
 
 /// <summary>
-/// The latencies of the most recent calls, with percentiles over them. Thread-safe. Reads see a sorted view that is
-/// refreshed once more than a sixteenth of the window has changed (any change while under 16 samples), so Decide — which reads on every decision, from every goal —
-/// neither sorts nor waits on a lock each time; a p95 a few calls old is as good a guide to the next call.
+/// The latencies of the most recent calls, with percentiles over them. Thread-safe. Reads see a sorted view, so Decide —
+/// which reads on every decision, from every goal — neither sorts nor waits on a lock each time; a p95 a few calls old is
+/// as good a guide to the next call. The view is refreshed on any change while the window holds under 16 samples; then
+/// once more than a quarter of the samples changed, or more than a sixteenth and the view is <see cref="QuietRefresh"/>
+/// old. A busy function's window is sorted every quarter of it (a few milliseconds of calls), a quiet one's after 16 calls.
 /// </summary>
 public sealed class LatencyWindow
 {
+    /// <summary>How old a view may get before a sixteenth of the window changing refreshes it.</summary>
+    public static readonly TimeSpan QuietRefresh = TimeSpan.FromMilliseconds(100);
+
     private readonly double[] _samples;
     private readonly Lock _lock = new();
     private readonly TimeSpan? _maxAge;
@@ -14,6 +19,7 @@ public sealed class LatencyWindow
     private int _next;
     private int _changed;
     private double[]? _sorted;
+    private long _sortedAtTicks;
     private long _newestTicks = long.MinValue;
 
     /// <summary>
@@ -56,9 +62,9 @@ public sealed class LatencyWindow
         }
 
         var sorted = Volatile.Read(ref _sorted);
-        if (sorted is null || Volatile.Read(ref _changed) > sorted.Length / 16)
+        if (sorted is null || IsOutdated(sorted, Volatile.Read(ref _changed), now))
         {
-            sorted = Refresh();
+            sorted = Refresh(now);
         }
 
         if (sorted is null)
@@ -73,7 +79,12 @@ public sealed class LatencyWindow
     private bool IsStale(DateTimeOffset now) =>
         _maxAge is { } age && Volatile.Read(ref _newestTicks) is var newest && newest != long.MinValue && now.UtcTicks - newest > age.Ticks;
 
-    private double[]? Refresh()
+    private bool IsOutdated(double[] sorted, int changed, DateTimeOffset now) =>
+        changed > 0 && (sorted.Length < 16
+            || changed > sorted.Length / 4
+            || (changed > sorted.Length / 16 && now.UtcTicks - Volatile.Read(ref _sortedAtTicks) >= QuietRefresh.Ticks));
+
+    private double[]? Refresh(DateTimeOffset now)
     {
         lock (_lock)
         {
@@ -86,6 +97,7 @@ public sealed class LatencyWindow
             var sorted = _samples.AsSpan(0, _count).ToArray();
             Array.Sort(sorted);
             _changed = 0;
+            Volatile.Write(ref _sortedAtTicks, now.UtcTicks);
             Volatile.Write(ref _sorted, sorted);
             return sorted;
         }

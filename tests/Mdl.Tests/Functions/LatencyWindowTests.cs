@@ -45,4 +45,46 @@ public sealed class LatencyWindowTests
 
         Assert.Equal(50, window.Percentile(0.95, T0.AddDays(1)));
     }
+
+    [Fact]
+    public void A_busy_window_is_re_sorted_once_a_quarter_changed_and_a_sixteenth_suffices_once_the_view_is_a_moment_old()
+    {
+        var window = new LatencyWindow(capacity: 256);
+        for (var i = 0; i < 256; i++)
+        {
+            window.Add(10, T0);
+        }
+
+        Assert.Equal(10, window.Percentile(0.95, T0));
+
+        // 20 slow calls: more than a sixteenth of the window, less than a quarter. The view just made stands...
+        for (var i = 0; i < 20; i++)
+        {
+            window.Add(500, T0);
+        }
+
+        Assert.Equal(10, window.Percentile(0.95, T0));
+
+        // ...until it is QuietRefresh old: then the slow calls are the p95 (rank 243 of 256; 20 of them above 236).
+        Assert.Equal(500, window.Percentile(0.95, T0 + LatencyWindow.QuietRefresh));
+
+        // A quarter of the window changing refreshes the view at once, however young it is.
+        for (var i = 0; i < 70; i++)
+        {
+            window.Add(1000, T0 + LatencyWindow.QuietRefresh);
+        }
+
+        Assert.Equal(1000, window.Percentile(0.95, T0 + LatencyWindow.QuietRefresh));
+    }
+
+    [Fact]
+    public void A_small_window_is_re_sorted_on_every_change()
+    {
+        var window = new LatencyWindow(capacity: 256);
+        window.Add(10, T0);
+        Assert.Equal(10, window.Percentile(0.95, T0));
+
+        window.Add(30, T0);
+        Assert.Equal(30, window.Percentile(0.95, T0));
+    }
 }
