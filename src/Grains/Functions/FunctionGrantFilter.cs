@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Mdl.Audit;
 using Mdl.Goals;
@@ -47,6 +48,22 @@ internal sealed partial class FunctionGrantFilter(
         throw new FunctionCallRefusedException($"call to '{call.Function}' refused: {reason}");
     }
 
+    /// <summary>
+    /// Whether <paramref name="key"/> (a grain key: UTF-8) is <paramref name="id"/>, compared as bytes: every function
+    /// call passes here, and decoding the key made a string per call.
+    /// </summary>
+    internal static bool IsKey(IdSpan key, string id)
+    {
+        var bytes = key.AsSpan();
+        if (id.Length > 256)
+        {
+            return key.ToString() == id;
+        }
+
+        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(id.Length)];
+        return Encoding.UTF8.TryGetBytes(id, utf8, out var written) && utf8[..written].SequenceEqual(bytes);
+    }
+
     /// <summary>Why the call must be refused, or null when it may go ahead.</summary>
     private string? Refusal(GrainId? source, FunctionCall call)
     {
@@ -55,7 +72,7 @@ internal sealed partial class FunctionGrantFilter(
             return "functions are called by goals only";
         }
 
-        if (caller.Key.ToString() != call.GoalId)
+        if (!IsKey(caller.Key, call.GoalId))
         {
             return $"the caller is goal '{caller.Key}', not goal '{call.GoalId}'";
         }

@@ -24,10 +24,12 @@ internal sealed class FunctionWorkerGrain(FunctionCatalog catalog) : Grain, IFun
     /// <summary>The function worker's grain type name: goals accept recorded results only from grains of this type.</summary>
     public const string GrainTypeName = "mdl.function";
 
+    private string? _name; // the function's name, the activation's key: decoded once, not per call
+
     /// <inheritdoc />
     public async Task<FunctionResult> InvokeAsync(FunctionCall call)
     {
-        var name = this.GetPrimaryKeyString();
+        var name = _name ??= this.GetPrimaryKeyString();
         if (catalog.Get(name) is not { } function)
         {
             return FunctionResult.Failure($"function '{name}' is not offered by this silo");

@@ -100,7 +100,9 @@ internal sealed class GoalGrain(
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
 
-    private string GoalId => this.GetPrimaryKeyString();
+    private string? _goalId;
+
+    private string GoalId => _goalId ??= this.GetPrimaryKeyString(); // decoded from the key once, not at every use
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -315,8 +317,9 @@ internal sealed class GoalGrain(
 
         var accepted = 0;
         var duplicates = 0;
-        var actions = new List<ActionStart>();
-        var decided = new List<DecisionRecord>();
+        // Sized for the usual call: one decision, one action.
+        var actions = new List<ActionStart>(1);
+        var decided = new List<DecisionRecord>(1);
         List<Activity>? loops = null; // only when something listens to the loop's spans
         var changed = false;
         try
