@@ -36,7 +36,11 @@ internal sealed class RecommendItemsFunction(IGrainFactory grains) : IAgentFunct
             .ToArray();
         if (fresh.Length == 0)
         {
-            return FunctionResult.Failure($"user {userId} has seen every catalog item");
+            // Nothing is left to show this user, which is no fault of the function: a failure would be retried, and would
+            // count towards the circuit every goal on the silo shares, so one such user would stop recommendations for
+            // all. The call succeeds having recommended nothing; the engagement that does not follow teaches the goal
+            // that this function no longer helps this user.
+            return FunctionResult.Success(new { userId, items = Array.Empty<string>(), note = "the user has seen every catalog item" });
         }
 
         var recorded = await inbox.RecommendAsync(call.IdempotencyKey, fresh);
