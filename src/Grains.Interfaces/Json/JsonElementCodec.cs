@@ -76,8 +76,19 @@ public sealed class JsonElementCodec : IFieldCodec<JsonElement>
         {
             // One parse into a document the element owns, rather than a pooled document then a clone of it: every
             // observation a goal receives, and every state it reads, passes here.
-            if (ByteArrayCodec.ReadValue(ref reader, inner) is { } utf8)
+            if (inner.WireType == WireType.LengthPrefixed)
             {
+                // The bytes as ByteArrayCodec would read them, but parsed where they lie when the buffer holds them in one
+                // piece, not first copied into an array of their own. Counted as a value field, as the writer counted them.
+                var length = reader.ReadVarUInt32();
+                ReferenceCodec.MarkValueField(reader.Session);
+                element = reader.TryReadBytes((int)length, out var utf8)
+                    ? JsonElement.Parse(utf8)
+                    : JsonElement.Parse(reader.ReadBytes(length));
+            }
+            else if (ByteArrayCodec.ReadValue(ref reader, inner) is { } utf8)
+            {
+                // A null (an undefined element) or a reference.
                 element = JsonElement.Parse(utf8);
             }
 

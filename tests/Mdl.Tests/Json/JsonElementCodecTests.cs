@@ -53,6 +53,26 @@ public sealed class JsonElementCodecTests
     }
 
     [Fact]
+    public void Elements_split_across_the_buffers_of_a_message_load_the_same_and_references_after_them_hold()
+    {
+        // A message arrives as a sequence of buffers: an element's bytes may lie in one of them (parsed in place) or span
+        // several (copied out first). Every split point, from 1-byte buffers up.
+        var (elements, _) = Twins("""{"value":0.5,"note":"ünïcode","list":[1,2,3,4,5,6,7,8]}""", "[1,2,3]");
+        var written = Serializer.SerializeToArray(elements);
+
+        for (var size = 1; size <= written.Length; size += 3)
+        {
+            var loaded = Serializer.Deserialize<WithElements>(Segments.Of(written, size))!;
+
+            Assert.Equal(elements.First.GetRawText(), loaded.First.GetRawText());
+            Assert.Equal("[1,2,3]", loaded.Second.GetRawText());
+            Assert.Equal(JsonValueKind.Undefined, loaded.Missing.ValueKind);
+            Assert.Same(loaded.Tags, loaded.TagsAgain);
+            Assert.Equal(Tags, loaded.TagsAgain);
+        }
+    }
+
+    [Fact]
     public void An_optional_element_round_trips_absent_and_present()
     {
         var present = new WithOptional { Output = JsonElement.Parse("""{"ok":1}"""), After = "after" };
@@ -132,4 +152,28 @@ public sealed class WithOptional
     [Id(0)] public JsonElement? Output { get; set; }
 
     [Id(1)] public string After { get; set; } = "";
+}
+
+/// <summary>A byte array as a sequence of buffers of one size, as a message read from a socket may be.</summary>
+internal sealed class Segments : System.Buffers.ReadOnlySequenceSegment<byte>
+{
+    private Segments(ReadOnlyMemory<byte> memory, long runningIndex)
+    {
+        Memory = memory;
+        RunningIndex = runningIndex;
+    }
+
+    public static System.Buffers.ReadOnlySequence<byte> Of(byte[] bytes, int size)
+    {
+        var first = new Segments(bytes.AsMemory(0, Math.Min(size, bytes.Length)), 0);
+        var last = first;
+        for (var at = size; at < bytes.Length; at += size)
+        {
+            var next = new Segments(bytes.AsMemory(at, Math.Min(size, bytes.Length - at)), at);
+            last.Next = next;
+            last = next;
+        }
+
+        return new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
 }
