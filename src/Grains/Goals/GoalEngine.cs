@@ -36,6 +36,10 @@ public sealed class GoalEngine
     // history by the grain). Most goals are never asked, so none is held until one is.
     private DecisionRecord? _newestArchived;
 
+    // Outcomes fed back whose data is not written yet (CompleteAction), until the goal has decided on them (Settled):
+    // usually none, one while an outcome is being acted on.
+    private List<UnbuiltResult>? _unbuiltResults;
+
     /// <summary>Wraps <paramref name="state"/> (as loaded from storage) for goal <paramref name="goalId"/>.</summary>
     public GoalEngine(string goalId, GoalState state, GoalEngineOptions options)
     {
@@ -345,10 +349,34 @@ public sealed class GoalEngine
             Kind = ObservationKinds.ActionResult,
             Source = "mdl",
             Time = now,
-            Data = ResultData(pending.Function, seq, outcome),
         };
+
+        // Its data is written as JSON only when something reads it: a metric mapped from action results, or a decision
+        // it triggers (whose call carries it). Most outcomes feed neither, and the document was a loop's largest.
+        if (MapsActionResults())
+        {
+            result = result with { Data = ResultData(pending.Function, seq, outcome) };
+        }
+        else if (IsActive)
+        {
+            // Until the goal has observed and decided on it (Settled); a deleted goal does neither.
+            (_unbuiltResults ??= []).Add(new UnbuiltResult(result, pending.Function, seq, outcome));
+        }
+
         State.UpdatedAt = now;
         return (decision, result);
+    }
+
+    /// <summary>
+    /// Forgets what the data of <paramref name="result"/> (an <c>action.result</c> observation from <see cref="CompleteAction"/>)
+    /// would have been built from: the goal has observed it and decided on it.
+    /// </summary>
+    public void Settled(Observation result)
+    {
+        if (_unbuiltResults is { } unbuilt)
+        {
+            unbuilt.RemoveAll(u => ReferenceEquals(u.Result, result));
+        }
     }
 
     /// <summary>
@@ -834,10 +862,44 @@ public sealed class GoalEngine
             writer.WriteString("id", call.Trigger.Id);
             writer.WriteString("kind", call.Trigger.Kind);
             writer.WritePropertyName("data");
-            call.Trigger.Data.WriteTo(writer);
+            call.Goal.DataOf(call.Trigger).WriteTo(writer);
             writer.WriteEndObject();
             writer.WriteEndObject();
         });
+
+    /// <summary>Whether a metric of the goal is mapped from <c>action.result</c> observations, so reads their data.</summary>
+    private bool MapsActionResults()
+    {
+        foreach (var mapping in State.Definition?.Metrics ?? [])
+        {
+            if (string.Equals(mapping.From, ObservationKinds.ActionResult, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <paramref name="observation"/>'s data; for an outcome fed back (<see cref="CompleteAction"/>) whose data was not
+    /// built yet, built now, as it would have been then.
+    /// </summary>
+    public JsonElement DataOf(Observation observation)
+    {
+        if (_unbuiltResults is { } unbuilt)
+        {
+            foreach (var u in unbuilt)
+            {
+                if (ReferenceEquals(u.Result, observation))
+                {
+                    return ResultData(u.Function, u.Seq, u.Outcome);
+                }
+            }
+        }
+
+        return observation.Data;
+    }
 
     /// <summary>
     /// The data of the <c>action.result</c> observation fed back: <c>{ function, decisionSeq, status, durationMs, output?,
@@ -965,3 +1027,6 @@ public readonly record struct ArchiveBatch(DecisionRecord[] Records, int Parked)
     /// <summary>Whether the batch takes nothing.</summary>
     public bool IsEmpty => Records.Length == 0 && Parked == 0;
 }
+
+/// <summary>An <c>action.result</c> observation whose data is not written yet, and what it is written from.</summary>
+internal readonly record struct UnbuiltResult(Observation Result, string Function, long Seq, ActionOutcome Outcome);

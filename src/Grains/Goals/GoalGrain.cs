@@ -651,9 +651,16 @@ internal sealed class GoalGrain(
         {
             if (_engine.IsActive)
             {
-                // Made once per action (a repeated outcome was refused above), so it needs no place in the dedupe window.
-                Observe(result, deduplicate: false);
-                await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
+                try
+                {
+                    // Made once per action (a repeated outcome was refused above), so it needs no place in the dedupe window.
+                    Observe(result, deduplicate: false);
+                    await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
+                }
+                finally
+                {
+                    _engine.Settled(result); // what its data is built from, should a decision on it need it, goes
+                }
             }
 
             if (actions.Count > 0)

@@ -515,10 +515,11 @@ public sealed class GoalEngineTests
         Assert.Equal(ObservationKinds.ActionResult, result.Kind);
         Assert.Equal($"{GoalId}/1/result", result.Id);
         Assert.Equal(at, result.Time);
-        Assert.Equal("boost", result.Data.GetProperty("function").GetString());
-        Assert.Equal(1, result.Data.GetProperty("decisionSeq").GetInt64());
-        Assert.Equal(OutcomeStatus.Succeeded, result.Data.GetProperty("status").GetString());
-        Assert.True(result.Data.GetProperty("output").GetProperty("sent").GetBoolean());
+        var data = engine.DataOf(result);
+        Assert.Equal("boost", data.GetProperty("function").GetString());
+        Assert.Equal(1, data.GetProperty("decisionSeq").GetInt64());
+        Assert.Equal(OutcomeStatus.Succeeded, data.GetProperty("status").GetString());
+        Assert.True(data.GetProperty("output").GetProperty("sent").GetBoolean());
 
         Assert.Equal(0, engine.InFlightCount);
     }
@@ -578,8 +579,8 @@ public sealed class GoalEngineTests
         var (decision, result) = engine.CompleteAction(1, Failed(T0), T0)!.Value;
 
         Assert.Equal("boom", decision.Outcome?.Error);
-        Assert.Equal(OutcomeStatus.Failed, result.Data.GetProperty("status").GetString());
-        Assert.Equal("boom", result.Data.GetProperty("error").GetString());
+        Assert.Equal(OutcomeStatus.Failed, engine.DataOf(result).GetProperty("status").GetString());
+        Assert.Equal("boom", engine.DataOf(result).GetProperty("error").GetString());
     }
 
     [Theory]
@@ -601,7 +602,53 @@ public sealed class GoalEngineTests
         var expected = JsonSerializer.Serialize(
             new { function = "boost", decisionSeq = 1L, status = outcome.Status, durationMs = outcome.DurationMs, output = outcome.Output, error = outcome.Error },
             MdlJson.Options);
-        Assert.Equal(expected, result.Data.GetRawText());
+        Assert.Equal(expected, engine.DataOf(result).GetRawText());
+    }
+
+    [Fact]
+    public void An_outcome_is_written_as_JSON_at_once_only_for_a_goal_that_maps_a_metric_from_outcomes()
+    {
+        // No metric reads outcomes: the data waits until a decision asks for it (none does here), and goes when settled.
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        var (_, result) = engine.CompleteAction(1, Failed(T0), T0)!.Value;
+        Assert.Equal(JsonValueKind.Object, result.Data.ValueKind);
+        Assert.False(result.Data.TryGetProperty("status", out _));
+        Assert.Equal("boom", engine.DataOf(result).GetProperty("error").GetString());
+        engine.Settled(result);
+        Assert.False(engine.DataOf(result).TryGetProperty("status", out _));
+
+        // A goal counting failed calls reads every outcome: its data is there from the start.
+        var counting = Engine(Goal() with
+        {
+            Metrics = [.. Goal().Metrics, new MetricMapping { Name = "failures", From = ObservationKinds.ActionResult, Aggregate = "count" }],
+        });
+        counting.Observe(Reading(5), T0);
+        Decide(counting, new FakeFunctionDirectory(Boost()), T0);
+        var (_, counted) = counting.CompleteAction(1, Failed(T0), T0)!.Value;
+        Assert.Equal("boom", counted.Data.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public void A_decision_an_outcome_triggers_hands_the_function_the_outcome_as_its_trigger_data()
+    {
+        // The call failed, so its effect will not come: the gap is open again and the outcome itself triggers the retry.
+        var engine = Engine(Goal());
+        var functions = new FakeFunctionDirectory(Boost());
+        engine.Observe(Reading(5), T0);
+        Decide(engine, functions, T0);
+        var (_, result) = engine.CompleteAction(1, Failed(T0), T0)!.Value;
+        engine.Observe(result, T0, deduplicate: false);
+
+        var (_, action) = Decide(engine, functions, T0, result);
+        engine.Settled(result);
+
+        var trigger = action!.Call.Arguments.GetProperty("trigger");
+        Assert.Equal(ObservationKinds.ActionResult, trigger.GetProperty("kind").GetString());
+        Assert.Equal(OutcomeStatus.Failed, trigger.GetProperty("data").GetProperty("status").GetString());
+        Assert.Equal("boom", trigger.GetProperty("data").GetProperty("error").GetString());
+        Assert.Equal(1, trigger.GetProperty("data").GetProperty("decisionSeq").GetInt64());
     }
 
     [Fact]
