@@ -373,9 +373,17 @@ public sealed class GoalEngine
     /// </summary>
     public void Settled(Observation result)
     {
-        if (_unbuiltResults is { } unbuilt)
+        if (_unbuiltResults is not { } unbuilt)
         {
-            unbuilt.RemoveAll(u => ReferenceEquals(u.Result, result));
+            return;
+        }
+
+        for (var i = unbuilt.Count - 1; i >= 0; i--)
+        {
+            if (ReferenceEquals(unbuilt[i].Result, result))
+            {
+                unbuilt.RemoveAt(i);
+            }
         }
     }
 
