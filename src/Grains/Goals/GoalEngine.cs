@@ -40,6 +40,10 @@ public sealed class GoalEngine
     // usually none, one while an outcome is being acted on.
     private List<UnbuiltResult>? _unbuiltResults;
 
+    // What the engine derives from its definition on every loop, kept with the definition it was derived from.
+    private (GoalDefinition? Of, TimeSpan Value) _horizon;
+    private (GoalDefinition? Of, IFunctionDirectory? Functions, string[] Value) _grants = (null, null, []);
+
     /// <summary>Wraps <paramref name="state"/> (as loaded from storage) for goal <paramref name="goalId"/>.</summary>
     public GoalEngine(string goalId, GoalState state, GoalEngineOptions options)
     {
@@ -249,7 +253,7 @@ public sealed class GoalEngine
                 StartedAt = now,
                 Arguments = BuildArguments(seq, context, trigger),
                 TimeoutMs = Math.Min(descriptor.TimeoutMs, definition.DeadlineMs ?? int.MaxValue),
-                Grants = EffectiveGrants(definition, functions),
+                Grants = GrantsFor(definition, functions),
             };
             foreach (var (metric, declared) in descriptor.Effects)
             {
@@ -557,8 +561,18 @@ public sealed class GoalEngine
         }
 
         MetricAggregation.Trim(SpendMapping, State.Spend, now);
+
+        // Runs before every write: a loop rather than a predicate capturing the moment and the horizon.
         var horizon = EffectHorizon();
-        State.Actions.RemoveAll(a => !a.InFlight && (a.ExpectedEffects.Count == 0 || now - a.CompletedAt!.Value >= horizon));
+        var actions = State.Actions;
+        for (var i = actions.Count - 1; i >= 0; i--)
+        {
+            var a = actions[i];
+            if (!a.InFlight && (a.ExpectedEffects.Count == 0 || now - a.CompletedAt!.Value >= horizon))
+            {
+                actions.RemoveAt(i);
+            }
+        }
     }
 
     /// <summary>
@@ -740,7 +754,32 @@ public sealed class GoalEngine
     /// <summary>Spend in the rolling day.</summary>
     public double SpentLastDay(DateTimeOffset now) => MetricAggregation.Read(SpendMapping, State.Spend, now) ?? 0;
 
-    private TimeSpan EffectHorizon() => Durations.ParseOr(State.Definition?.EffectHorizon, _options.DefaultEffectHorizon);
+    private TimeSpan EffectHorizon()
+    {
+        // Read several times a loop: parsed once per definition (a definition is replaced, never changed).
+        if (State.Definition is not { } definition)
+        {
+            return _options.DefaultEffectHorizon;
+        }
+
+        if (!ReferenceEquals(_horizon.Of, definition))
+        {
+            _horizon = (definition, Durations.ParseOr(definition.EffectHorizon, _options.DefaultEffectHorizon));
+        }
+
+        return _horizon.Value;
+    }
+
+    /// <summary><see cref="EffectiveGrants"/>, worked out once per definition and function directory: every call carries them.</summary>
+    private string[] GrantsFor(GoalDefinition definition, IFunctionDirectory functions)
+    {
+        if (!ReferenceEquals(_grants.Of, definition) || !ReferenceEquals(_grants.Functions, functions))
+        {
+            _grants = (definition, functions, EffectiveGrants(definition, functions));
+        }
+
+        return _grants.Value;
+    }
 
     /// <summary>
     /// Compares what completed actions were expected to do to <paramref name="touched"/> metrics with what was observed,

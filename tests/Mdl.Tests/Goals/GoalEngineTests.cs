@@ -606,6 +606,23 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
+    public void A_call_carries_the_grants_of_the_definition_in_force_when_it_was_decided()
+    {
+        // The grants are worked out once per definition: a new definition's calls carry its own.
+        var engine = Engine(Goal() with { Grants = ["first"] });
+        var functions = new FakeFunctionDirectory(Boost());
+        engine.Observe(Reading(5), T0);
+        var (_, first) = Decide(engine, functions, T0);
+        Assert.Equal(["first"], first!.Call.Grants);
+        engine.CompleteAction(1, Failed(T0), T0);
+
+        engine.Define(Goal() with { Grants = ["second"] }, T0.AddSeconds(1));
+        engine.Observe(Reading(4), T0.AddSeconds(1));
+        var (_, second) = Decide(engine, functions, T0.AddSeconds(1));
+        Assert.Equal(["second"], second!.Call.Grants);
+    }
+
+    [Fact]
     public void An_outcome_is_written_as_JSON_at_once_only_for_a_goal_that_maps_a_metric_from_outcomes()
     {
         // No metric reads outcomes: the data waits until a decision asks for it (none does here), and goes when settled.
