@@ -852,7 +852,7 @@ public sealed class GoalEngine
     {
         // Forget first, so the window never holds more than its size (its ring would grow to twice that).
         var window = State.RecentObservations;
-        var excess = Math.Min(window.Count, window.Count + 1 - Math.Max(1, _options.DedupeWindow));
+        var excess = window.Count + 1 - Math.Max(1, _options.DedupeWindow);
         if (excess > 0)
         {
             for (var i = 0; i < excess; i++)

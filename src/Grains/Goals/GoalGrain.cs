@@ -659,7 +659,7 @@ internal sealed class GoalGrain(
                 }
                 finally
                 {
-                    _engine.Settled(result); // what its data is built from, should a decision on it need it, goes
+                    _engine.Settled(result); // decided on: its data can no longer be asked for
                 }
             }
 
