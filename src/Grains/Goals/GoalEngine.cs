@@ -21,7 +21,7 @@ public sealed class GoalEngine
     private static readonly IReadOnlyDictionary<string, double> NoCorrections = new Dictionary<string, double>();
 
     private readonly GoalEngineOptions _options;
-    private readonly HashSet<ulong> _recentIds;
+    private readonly FingerprintSet _recentIds;
 
     // Working lists of Observe (the metrics an observation touched) and RealizeEffects (the actions whose effect it
     // shows), one per thread rather than per goal: both run for every observation, synchronously and without re-entering,
@@ -50,7 +50,7 @@ public sealed class GoalEngine
         GoalId = goalId;
         State = state;
         _options = options;
-        _recentIds = [.. state.RecentObservations];
+        _recentIds = FingerprintSet.Of(state.RecentObservations);
         if (state.Definition is { } definition)
         {
             // As loaded, each goal has its own copy: share what it has in common with other goals' definitions.
