@@ -19,7 +19,7 @@ internal static class DecisionBlock
 {
     /// <summary>Writes <paramref name="parts"/> as one field of <paramref name="actualType"/>.</summary>
     public static void Write<TBufferWriter>(
-        ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, Type actualType, ReadOnlyMemory<byte>[] parts)
+        ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, Type actualType, ReadOnlySpan<ReadOnlyMemory<byte>> parts)
         where TBufferWriter : IBufferWriter<byte>
     {
         var size = 0;

@@ -174,12 +174,27 @@ public sealed class DecisionLog : List<DecisionRecord>
     /// </summary>
     internal ReadOnlyMemory<byte>[] Encode(Func<DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)
     {
+        var parts = new List<ReadOnlyMemory<byte>>(Held);
+        Encode(parts, serialize, static (serialize, record, keep) => serialize(record, keep));
+        return [.. parts];
+    }
+
+    /// <summary>
+    /// As <see cref="Encode(Func{DecisionRecord, bool, ReadOnlyMemory{byte}})"/>, into <paramref name="parts"/> (emptied
+    /// first), serialising through <paramref name="serialize"/> with <paramref name="state"/>: the codec writes a busy
+    /// goal's log with every state write, and reuses one list and no closure for it.
+    /// </summary>
+    internal void Encode<TState>(
+        List<ReadOnlyMemory<byte>> parts, TState state, Func<TState, DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)
+    {
         var encoded = _spare ?? new(Count);
-        var first = _parked?.Count ?? 0;
-        var parts = new ReadOnlyMemory<byte>[first + Count];
-        for (var i = 0; i < first; i++)
+        parts.Clear();
+        if (_parked is { } parked)
         {
-            parts[i] = _parked![i].Bytes;
+            foreach (var decision in parked)
+            {
+                parts.Add(decision.Bytes);
+            }
         }
 
         for (var i = 0; i < Count; i++)
@@ -187,15 +202,14 @@ public sealed class DecisionLog : List<DecisionRecord>
             var record = this[i];
             var (seen, known) = Encoded(record, i);
             var keep = seen || record.Outcome is not null;
-            var bytes = known ?? serialize(record, keep);
+            var bytes = known ?? serialize(state, record, keep);
             encoded.Add((record, keep ? known ?? ArrayOf(bytes) : NotKept));
-            parts[first + i] = bytes;
+            parts.Add(bytes);
         }
 
         _spare = _encoded;
         _spare.Clear();
         _encoded = encoded;
-        return parts;
     }
 
     /// <summary>
@@ -266,32 +280,39 @@ internal readonly record struct ParkedDecision(long Seq, ReadOnlyMemory<byte> By
 [RegisterCopier]
 internal sealed class DecisionLogCodec(IServiceProvider services) : DecisionBlockCodec<DecisionLog>(services)
 {
+    // The parts of the log being written, one list per thread: a busy goal writes its log with every state write.
+    [ThreadStatic]
+    private static List<ReadOnlyMemory<byte>>? t_parts;
+
     /// <inheritdoc />
     protected override void WriteBlock<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, DecisionLog value)
     {
         // Records not kept are serialised into a scratch buffer of this thread's, not into arrays of their own: a loop
         // writes its new decision ahead of the call, and the record with the outcome replaces it.
         var scratch = Scratch.Take();
+        var parts = t_parts ?? [];
+        t_parts = null; // a nested write (none is expected) gets a list of its own
         try
         {
-            var records = Records;
             value.Decoder ??= Decoder;
-            var parts = value.Encode((record, keep) =>
+            value.Encode(parts, (Records, Scratch: scratch), static (state, record, keep) =>
             {
                 if (keep)
                 {
-                    return records.SerializeToArray(record);
+                    return state.Records.SerializeToArray(record);
                 }
 
-                var start = scratch.WrittenCount;
-                records.Serialize(record, scratch);
-                return scratch.WrittenMemory[start..];
+                var start = state.Scratch.WrittenCount;
+                state.Records.Serialize(record, state.Scratch);
+                return state.Scratch.WrittenMemory[start..];
             });
 
-            DecisionBlock.Write(ref writer, fieldIdDelta, expectedType, typeof(DecisionLog), parts);
+            DecisionBlock.Write(ref writer, fieldIdDelta, expectedType, typeof(DecisionLog), CollectionsMarshal.AsSpan(parts));
         }
         finally
         {
+            parts.Clear(); // holds no bytes past the write
+            t_parts = parts;
             Scratch.Return(scratch);
         }
     }
