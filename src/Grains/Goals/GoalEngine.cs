@@ -306,7 +306,7 @@ public sealed class GoalEngine
     public (DecisionRecord Decision, Observation Result)? CompleteAction(
         long seq, ActionOutcome outcome, DateTimeOffset now, DecisionRecord? archived = null)
     {
-        var pending = State.Actions.FirstOrDefault(a => a.Seq == seq);
+        var pending = FindAction(seq);
         if (pending is null || !pending.InFlight)
         {
             return null;
@@ -369,6 +369,19 @@ public sealed class GoalEngine
 
         State.UpdatedAt = now;
         return (decision, result);
+    }
+
+    private PendingAction? FindAction(long seq)
+    {
+        foreach (var action in State.Actions)
+        {
+            if (action.Seq == seq)
+            {
+                return action;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

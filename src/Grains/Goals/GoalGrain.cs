@@ -553,7 +553,9 @@ internal sealed class GoalGrain(
             .SetTag(MdlTelemetry.Tags.Function, request.Call.Function)
             .SetTag(MdlTelemetry.Tags.DecisionSeq, request.Seq);
         var started = Stopwatch.GetTimestamp();
-        ActionOutcome outcome;
+        string status;
+        JsonElement? output = null;
+        string? error = null;
         MdlTelemetry.ActionInFlight(+1);
         try
         {
@@ -563,32 +565,39 @@ internal sealed class GoalGrain(
                 ? await resilience.ExecuteAsync(
                     descriptor, request.Timeout, _ => functionGrains.Worker(request.Call.Function).InvokeAsync(request.Call))
                 : FunctionResult.Failure($"function '{request.Call.Function}' is no longer offered");
-            outcome = result switch
+            (status, output, error) = result switch
             {
-                null => new ActionOutcome { Status = OutcomeStatus.Failed, Error = "the function returned nothing" },
-                { Succeeded: true } => new ActionOutcome { Status = OutcomeStatus.Succeeded, Output = result.Output },
-                _ => new ActionOutcome { Status = OutcomeStatus.Failed, Error = result.Error ?? "the function reported a failure" },
+                null => (OutcomeStatus.Failed, null, "the function returned nothing"),
+                { Succeeded: true } => (OutcomeStatus.Succeeded, result.Output, null),
+                _ => (OutcomeStatus.Failed, (JsonElement?)null, result.Error ?? "the function reported a failure"),
             };
         }
         catch (Exception exception) when (exception is OperationCanceledException or TimeoutException)
         {
-            outcome = new ActionOutcome { Status = OutcomeStatus.TimedOut, Error = $"no answer within {request.Timeout.TotalMilliseconds:0} ms" };
+            (status, error) = (OutcomeStatus.TimedOut, $"no answer within {request.Timeout.TotalMilliseconds:0} ms");
         }
         catch (BrokenCircuitException)
         {
-            outcome = new ActionOutcome { Status = OutcomeStatus.Failed, Error = "circuit open: the function has been failing; calls are refused until it recovers" };
+            (status, error) = (OutcomeStatus.Failed, "circuit open: the function has been failing; calls are refused until it recovers");
         }
         catch (Exception exception)
         {
-            outcome = new ActionOutcome { Status = OutcomeStatus.Failed, Error = $"{exception.GetType().Name}: {exception.Message}" };
+            (status, error) = (OutcomeStatus.Failed, $"{exception.GetType().Name}: {exception.Message}");
         }
         finally
         {
             MdlTelemetry.ActionInFlight(-1);
         }
 
-        var now = time.GetUtcNow();
-        outcome = outcome with { DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, CompletedAt = now };
+        // Made once, with its timing: the outcome is the loop's one record of what the call did.
+        var outcome = new ActionOutcome
+        {
+            Status = status,
+            Output = output,
+            Error = error,
+            DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            CompletedAt = time.GetUtcNow(),
+        };
         span?.SetTag(MdlTelemetry.Tags.Outcome, outcome.Status);
         if (outcome.Status != OutcomeStatus.Succeeded)
         {
