@@ -33,15 +33,33 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
         var context = ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: false, _deadlines.After(timeout));
         try
         {
-            return await entry.Pipeline.ExecuteAsync(
-                static (ctx, state) => new ValueTask<FunctionResult>(
-                    OnScheduler(state.Caller, state.Call, ctx.CancellationToken).WaitAsync(ctx.CancellationToken)),
-                context,
-                (Call: call, Caller: TaskScheduler.Current)).ConfigureAwait(false);
+            var outcome = await entry.Pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current))
+                .ConfigureAwait(false);
+            outcome.ThrowIfException();
+            return outcome.Result!;
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// One attempt, its answer or exception as Polly's outcome, which is what the pipeline's strategies read. The pipeline's
+    /// own <c>ExecuteAsync</c> would wrap each attempt the same way, inside one more asynchronous layer of its own per call.
+    /// </summary>
+    private static async ValueTask<Outcome<FunctionResult>> Attempt(
+        ResilienceContext context, (Func<CancellationToken, Task<FunctionResult>> Call, TaskScheduler Caller) state)
+    {
+        try
+        {
+            var result = await OnScheduler(state.Caller, state.Call, context.CancellationToken)
+                .WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            return Outcome.FromResult(result);
+        }
+        catch (Exception exception)
+        {
+            return Outcome.FromException<FunctionResult>(exception);
         }
     }
 
