@@ -16,6 +16,9 @@ public sealed class ScoringPolicy : IDecisionPolicy
     /// <summary>The policy's name.</summary>
     public const string PolicyName = "scoring";
 
+    // The weights of a definition that names none; options are immutable, so one instance serves every decision.
+    private static readonly DecisionPolicyOptions DefaultWeights = new();
+
     /// <inheritdoc />
     public string Name => PolicyName;
 
@@ -27,7 +30,7 @@ public sealed class ScoringPolicy : IDecisionPolicy
     public static DecisionProposal Decide(DecisionContext context)
     {
         var definition = context.Definition;
-        var weights = definition.Policy ?? new DecisionPolicyOptions();
+        var weights = definition.Policy ?? DefaultWeights;
         var gaps = new Dictionary<string, double>();
         foreach (var objective in definition.Objectives)
         {
