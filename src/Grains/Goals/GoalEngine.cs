@@ -44,11 +44,6 @@ public sealed class GoalEngine
     private (GoalDefinition? Of, TimeSpan Value) _horizon;
     private (GoalDefinition? Of, IFunctionDirectory? Functions, string[] Value) _grants = (null, null, []);
 
-    // The corrections Decide was last handed, for one function: a busy goal's learnt values rarely change between its
-    // decisions, and the view is read-only, so it is made again only once something new is learnt (_correctionsLearnt).
-    private (string? Function, GoalDefinition? Of, int Learnt, IReadOnlyDictionary<string, double> Value) _correctionsView = (null, null, -1, NoCorrections);
-    private int _correctionsLearnt;
-
     /// <summary>Wraps <paramref name="state"/> (as loaded from storage) for goal <paramref name="goalId"/>.</summary>
     public GoalEngine(string goalId, GoalState state, GoalEngineOptions options)
     {
@@ -866,12 +861,11 @@ public sealed class GoalEngine
         var learnt = (1 - rate) * (known ? current : 1.0) + rate * Math.Clamp(ratio, 0, 2);
         if (known && learnt == current)
         {
-            // An effect that showed as expected teaches nothing new: no key to make, and Decide's view stays valid.
+            // An effect that showed as expected teaches nothing new: no key string to make.
             return;
         }
 
         State.EffectCorrections[CorrectionKey(function, metric)] = learnt;
-        _correctionsLearnt++;
     }
 
     private void Remember(ulong fingerprint)
@@ -1054,19 +1048,6 @@ public sealed class GoalEngine
 
     /// <summary>The corrections learnt for <paramref name="function"/>, by metric of the goal's objectives; empty (shared) when none.</summary>
     private IReadOnlyDictionary<string, double> CorrectionsFor(string function, GoalDefinition definition)
-    {
-        var view = _correctionsView;
-        if (view.Learnt == _correctionsLearnt && ReferenceEquals(view.Of, definition) && view.Function == function)
-        {
-            return view.Value;
-        }
-
-        var value = BuildCorrections(function, definition);
-        _correctionsView = (function, definition, _correctionsLearnt, value);
-        return value;
-    }
-
-    private IReadOnlyDictionary<string, double> BuildCorrections(string function, GoalDefinition definition)
     {
         Dictionary<string, double>? found = null;
         if (State.EffectCorrections.Count > 0)

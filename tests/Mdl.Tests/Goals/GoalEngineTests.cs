@@ -797,7 +797,7 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
-    public void Decide_sees_each_newly_learnt_correction_and_reuses_its_view_while_nothing_new_is_learnt()
+    public void Decide_sees_each_newly_learnt_correction_and_a_view_handed_out_never_changes()
     {
         var engine = Engine(Goal());
         var functions = new FakeFunctionDirectory(Boost(effect: 4));
@@ -807,9 +807,7 @@ public sealed class GoalEngineTests
         engine.Observe(Reading(7), T0.AddSeconds(10)); // +2 of +4: 0.85
 
         var first = engine.PrepareDecision(functions, T0.AddSeconds(10))!.Candidates[0].Corrections;
-        var again = engine.PrepareDecision(functions, T0.AddSeconds(10))!.Candidates[0].Corrections;
         Assert.Equal(0.85, first["score"], 12);
-        Assert.Same(first, again);
 
         // The next call is expected to add 3.4 (4 declared × 0.85); it adds 1.7 of the 4 declared: 0.7 × 0.85 + 0.3 × 0.425.
         Decide(engine, functions, T0.AddSeconds(10));
@@ -817,9 +815,25 @@ public sealed class GoalEngineTests
         engine.Observe(Reading(8.7), T0.AddSeconds(20));
 
         var learnt = engine.PrepareDecision(functions, T0.AddSeconds(20))!.Candidates[0].Corrections;
-        Assert.NotSame(first, learnt);
         Assert.Equal(0.7225, learnt["score"], 12);
-        Assert.Equal(0.85, first["score"], 12); // a view handed out never changes under its holder
+        Assert.Equal(0.85, first["score"], 12); // what a policy was handed is not changed under it
+    }
+
+    [Fact]
+    public void An_effect_that_shows_exactly_as_expected_leaves_the_learnt_correction_as_it_was()
+    {
+        var engine = Engine(Goal());
+        var functions = new FakeFunctionDirectory(Boost(effect: 2));
+        engine.Observe(Reading(5), T0);
+        Decide(engine, functions, T0);
+        engine.CompleteAction(1, Succeeded(T0), T0);
+        engine.Observe(Reading(7), T0.AddSeconds(10)); // +2 of +2: the correction is learnt, and is 1
+
+        Decide(engine, functions, T0.AddSeconds(10));
+        engine.CompleteAction(2, Succeeded(T0.AddSeconds(10)), T0.AddSeconds(10));
+        engine.Observe(Reading(9), T0.AddSeconds(20)); // +2 of +2 again
+
+        Assert.Equal(1.0, Assert.Single(engine.State.EffectCorrections, c => c.Key == "boost|score").Value);
     }
 
     [Fact]
