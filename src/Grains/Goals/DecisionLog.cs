@@ -168,21 +168,11 @@ public sealed class DecisionLog : List<DecisionRecord>
     }
 
     /// <summary>
-    /// Each record's serialised bytes, in order, reusing those kept for records written or read before. <paramref name="serialize"/>
-    /// is told whether the bytes will be kept: kept bytes must be an array of their own, while bytes used once may be
-    /// scratch memory that stays valid until the caller has written them.
-    /// </summary>
-    internal ReadOnlyMemory<byte>[] Encode(Func<DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)
-    {
-        var parts = new List<ReadOnlyMemory<byte>>(Held);
-        Encode(parts, serialize, static (serialize, record, keep) => serialize(record, keep));
-        return [.. parts];
-    }
-
-    /// <summary>
-    /// As <see cref="Encode(Func{DecisionRecord, bool, ReadOnlyMemory{byte}})"/>, into <paramref name="parts"/> (emptied
-    /// first), serialising through <paramref name="serialize"/> with <paramref name="state"/>: the codec writes a busy
-    /// goal's log with every state write, and reuses one list and no closure for it.
+    /// Each record's serialised bytes, in order, into <paramref name="parts"/> (emptied first), reusing those kept for
+    /// records written or read before. <paramref name="serialize"/> (called with <paramref name="state"/>) is told whether
+    /// the bytes will be kept: kept bytes must be an array of their own, while bytes used once may be scratch memory that
+    /// stays valid until the caller has written them. The codec writes a busy goal's log with every state write, and
+    /// passes one list per thread and no closure.
     /// </summary>
     internal void Encode<TState>(
         List<ReadOnlyMemory<byte>> parts, TState state, Func<TState, DecisionRecord, bool, ReadOnlyMemory<byte>> serialize)

@@ -45,29 +45,7 @@ internal sealed class FingerprintSet
     }
 
     /// <summary>Whether <paramref name="fingerprint"/> is in the set.</summary>
-    public bool Contains(ulong fingerprint)
-    {
-        if (fingerprint == Free)
-        {
-            return _hasZero;
-        }
-
-        var slots = _slots;
-        var mask = slots.Length - 1;
-        for (var i = (int)fingerprint & mask; ; i = (i + 1) & mask)
-        {
-            var slot = slots[i];
-            if (slot == fingerprint)
-            {
-                return true;
-            }
-
-            if (slot == Free)
-            {
-                return false;
-            }
-        }
-    }
+    public bool Contains(ulong fingerprint) => fingerprint == Free ? _hasZero : Find(fingerprint, out _);
 
     /// <summary>Adds <paramref name="fingerprint"/>; false when it was there already.</summary>
     public bool Add(ulong fingerprint)
@@ -84,20 +62,12 @@ internal sealed class FingerprintSet
             Grow();
         }
 
-        var slots = _slots;
-        var mask = slots.Length - 1;
-        var i = (int)fingerprint & mask;
-        while (slots[i] != Free)
+        if (Find(fingerprint, out var slot))
         {
-            if (slots[i] == fingerprint)
-            {
-                return false;
-            }
-
-            i = (i + 1) & mask;
+            return false;
         }
 
-        slots[i] = fingerprint;
+        _slots[slot] = fingerprint;
         _count++;
         return true;
     }
@@ -112,22 +82,16 @@ internal sealed class FingerprintSet
             return removed;
         }
 
+        if (!Find(fingerprint, out var hole))
+        {
+            return false;
+        }
+
         var slots = _slots;
         var mask = slots.Length - 1;
-        var i = (int)fingerprint & mask;
-        while (slots[i] != fingerprint)
-        {
-            if (slots[i] == Free)
-            {
-                return false;
-            }
-
-            i = (i + 1) & mask;
-        }
 
         // Backward-shift deletion: move up each following fingerprint whose home is at or before the hole, so every
         // probe still finds what it looks for before a free slot (no tombstones to accumulate).
-        var hole = i;
         for (var j = (hole + 1) & mask; slots[j] != Free; j = (j + 1) & mask)
         {
             var home = (int)slots[j] & mask;
@@ -141,6 +105,24 @@ internal sealed class FingerprintSet
         slots[hole] = Free;
         _count--;
         return true;
+    }
+
+    /// <summary>
+    /// Probes for <paramref name="fingerprint"/> (not <see cref="Free"/>) from its home slot: true with the slot holding it,
+    /// or false with the free slot where the probe ended, where it would go.
+    /// </summary>
+    private bool Find(ulong fingerprint, out int slot)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var i = (int)fingerprint & mask; ; i = (i + 1) & mask)
+        {
+            if (slots[i] == fingerprint || slots[i] == Free)
+            {
+                slot = i;
+                return slots[i] == fingerprint;
+            }
+        }
     }
 
     private void Grow()
