@@ -781,7 +781,12 @@ internal sealed class GoalGrain(
     /// when the observation is retried or the outcome before it is fed back again.) Calls of external functions stay in
     /// the list, for the caller to start once the write is done.
     /// </summary>
-    private async Task WriteAheadAsync(List<ActionStart> actions)
+    /// <remarks>
+    /// Not an async method, nor is <see cref="PersistAsync"/>: the caller awaits the write itself. Every async layer
+    /// between a goal's turn and its storage suspends when the write does, and on a grain's scheduler each one resumes
+    /// through a continuation and a task of its own, so the write path of a loop has as few layers as it can.
+    /// </remarks>
+    private Task WriteAheadAsync(List<ActionStart> actions)
     {
         // Start the repeat-safe calls in order, and keep the others, in order, at the front of the list.
         var waiting = 0;
@@ -798,21 +803,34 @@ internal sealed class GoalGrain(
             }
         }
 
-        if (waiting < actions.Count)
-        {
-            actions.RemoveRange(waiting, actions.Count - waiting);
+        var started = waiting < actions.Count;
+        actions.RemoveRange(waiting, actions.Count - waiting);
 
-            // The calls' turns are queued on this thread: let them run before the write, rather than behind it.
-            await new BehindQueuedWork();
-        }
-
-        await PersistAsync();
+        // The calls' turns are queued on this thread: let them run before the write, rather than behind it.
+        return PersistAsync(behindQueuedWork: started);
     }
 
-    /// <summary>Writes the state, joining a write that has not started yet (group commit).</summary>
-    private async Task PersistAsync()
+    /// <summary>
+    /// Writes the state, joining a write that has not started yet (group commit). With <paramref name="behindQueuedWork"/>,
+    /// a write started now first lets the work this thread has queued run (<see cref="BehindQueuedWork"/>).
+    /// </summary>
+    private Task PersistAsync(bool behindQueuedWork = false)
     {
         var target = ++_changes;
+        if (_writing is not null)
+        {
+            return PersistBehindAsync(target);
+        }
+
+        // A write started now covers every change made before it takes the state, this one included.
+        var write = WriteNowAsync(behindQueuedWork);
+        _writing = write.IsCompleted ? null : write;
+        return write;
+    }
+
+    /// <summary>Waits for the write that is running, then writes what it did not cover (unless a later write did).</summary>
+    private async Task PersistBehindAsync(long target)
+    {
         while (_saved < target)
         {
             if (_writing is { } running)
@@ -832,33 +850,47 @@ internal sealed class GoalGrain(
                 continue;
             }
 
-            _writing = WriteNowAsync();
+            var write = WriteNowAsync(behindQueuedWork: false);
+            _writing = write.IsCompleted ? null : write;
         }
     }
 
-    private async Task WriteNowAsync()
+    private async Task WriteNowAsync(bool behindQueuedWork)
     {
-        var covers = _changes;
-        _behindSince = null;
-        var now = time.GetUtcNow();
-        _engine.Trim(now);
-        _engine.StampDue(now, recovery.Value.Grace);
-        DecisionRecord[] decisions = [.. state.State.Decisions];
         try
         {
-            await state.WriteStateAsync();
-            _saved = Math.Max(_saved, covers);
-            _written = state.State.Decisions.Park(decisions);
-            ScheduleWakeUp(state.State.WakeAt);
-            ScheduleArchive();
+            if (behindQueuedWork)
+            {
+                await new BehindQueuedWork();
+            }
+
+            var covers = _changes;
+            _behindSince = null;
+            var now = time.GetUtcNow();
+            _engine.Trim(now);
+            _engine.StampDue(now, recovery.Value.Grace);
+            DecisionRecord[] decisions = [.. state.State.Decisions];
+            try
+            {
+                await state.WriteStateAsync();
+                _saved = Math.Max(_saved, covers);
+                _written = state.State.Decisions.Park(decisions);
+                ScheduleWakeUp(state.State.WakeAt);
+                ScheduleArchive();
+            }
+            catch (Exception exception)
+            {
+                // Memory now holds changes storage refused; reload from storage on the next call rather than diverge.
+                logger.LogWarning(exception, "Goal {GoalId} could not write its state; it reloads it from storage on its next call", GoalId);
+                _diverged = true;
+                DeactivateOnIdle();
+                throw;
+            }
         }
-        catch (Exception exception)
+        finally
         {
-            // Memory now holds changes storage refused; reload from storage on the next call rather than diverge.
-            logger.LogWarning(exception, "Goal {GoalId} could not write its state; it reloads it from storage on its next call", GoalId);
-            _diverged = true;
-            DeactivateOnIdle();
-            throw;
+            // Only one write runs at a time, so the write in progress is this one (or, had it completed at once, none yet).
+            _writing = null;
         }
     }
 
