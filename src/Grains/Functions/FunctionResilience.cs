@@ -29,20 +29,37 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     /// </remarks>
     public async Task<FunctionResult> ExecuteAsync(FunctionDescriptor descriptor, TimeSpan timeout, Func<CancellationToken, Task<FunctionResult>> call)
     {
-        var entry = _pipelines.GetOrAdd(descriptor.Name, _ => Build(descriptor));
-        var context = ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: false, _deadlines.After(timeout));
+        var context = Rent(descriptor, timeout);
         try
         {
-            var outcome = await entry.Pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current))
-                .ConfigureAwait(false);
+            var outcome = await ExecuteOutcomeAsync(descriptor, context, call).ConfigureAwait(false);
             outcome.ThrowIfException();
             return outcome.Result!;
         }
         finally
         {
-            ResilienceContextPool.Shared.Return(context);
+            Return(context);
         }
     }
+
+    /// <summary>
+    /// A context for one call of <paramref name="descriptor"/> within <paramref name="timeout"/>, for
+    /// <see cref="ExecuteOutcomeAsync"/>; give it back with <see cref="Return"/> once that has completed.
+    /// </summary>
+    public ResilienceContext Rent(FunctionDescriptor descriptor, TimeSpan timeout) =>
+        ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: false, _deadlines.After(timeout));
+
+    /// <summary>Gives back a context from <see cref="Rent"/>.</summary>
+    public static void Return(ResilienceContext context) => ResilienceContextPool.Shared.Return(context);
+
+    /// <summary>
+    /// What <see cref="ExecuteAsync"/> does, as Polly's outcome and without an async layer of its own: a goal awaits the
+    /// pipeline itself, so the answer resumes the goal's turn directly rather than through one more task.
+    /// </summary>
+    public ValueTask<Outcome<FunctionResult>> ExecuteOutcomeAsync(
+        FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call) =>
+        _pipelines.GetOrAdd(descriptor.Name, _ => Build(descriptor)).Pipeline
+            .ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
 
     /// <summary>
     /// One attempt, its answer or exception as Polly's outcome, which is what the pipeline's strategies read. The pipeline's
