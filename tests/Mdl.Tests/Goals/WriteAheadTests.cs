@@ -85,6 +85,29 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
     }
 
     [Fact]
+    public async Task A_state_write_storage_refuses_is_not_acknowledged_and_leaves_nothing_behind()
+    {
+        var id = Definitions.NewGoalId("ahead-refused");
+        await Goal(id).PutDefinitionAsync(Definitions.Queue(functions: ["test.ship"]));
+        HeldWritesStorage.RefuseNextWrite(id);
+        var observation = Depth(20);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => Goal(id).ObserveAsync([observation]));
+        Assert.Contains("the storage refused the write", refused.ToString(), StringComparison.Ordinal);
+
+        // The external call waited for the write that failed, so it never went out; the goal drops what it decided and
+        // reloads what storage holds, so the same observation sent again is new to it and acted on once.
+        Assert.Empty(TestFunctionLog.CallsFor(id));
+        Assert.Equal(new ObserveReceipt(1, 0), await Goal(id).ObserveAsync([observation]));
+        await Eventually.WaitAsync(
+            () => Goal(id).GetSnapshotAsync(),
+            s => s!.DecisionsMade == 2 && s.InFlight.Length == 0,
+            "both shipments done and fed back");
+        Assert.Equal([$"{id}/1", $"{id}/2"], TestFunctionLog.CallsFor(id).Select(c => c.IdempotencyKey));
+        Assert.Equal(new ObserveReceipt(0, 1), await Goal(id).ObserveAsync([observation]));
+    }
+
+    [Fact]
     public async Task A_goal_whose_calls_come_back_before_its_write_keeps_its_history_between_archives()
     {
         // Each loop's idempotent call comes back before the write that archives its decision, so at the archive nothing
@@ -131,10 +154,14 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
         }
     }
 
-    /// <summary>Grain storage that holds every write of a held goal until <see cref="Release"/>, and counts history reads.</summary>
+    /// <summary>
+    /// Grain storage that holds every write of a held goal until <see cref="Release"/>, refuses a goal's next state write
+    /// when told to, and counts history reads.
+    /// </summary>
     private sealed class HeldWritesStorage(IGrainStorage inner) : IGrainStorage
     {
         private static readonly ConcurrentDictionary<string, (TaskCompletionSource Started, TaskCompletionSource Gate)> Held = new();
+        private static readonly ConcurrentDictionary<string, bool> Refused = new();
         private static readonly ConcurrentDictionary<string, int> HistoryReadCounts = new();
 
         /// <summary>How many times <paramref name="goalId"/>'s decision history was read from storage.</summary>
@@ -145,6 +172,9 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
 
         /// <summary>Completes once a write of the held goal has reached the storage.</summary>
         public static Task WriteStarted(string goalId) => Held[goalId].Started.Task;
+
+        /// <summary>Makes the next write of <paramref name="goalId"/>'s state fail.</summary>
+        public static void RefuseNextWrite(string goalId) => Refused[goalId] = true;
 
         public static void Release(string goalId)
         {
@@ -166,6 +196,11 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
 
         public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
+            if (stateName == GoalGrain.StateName && Refused.TryRemove(grainId.Key.ToString(), out _))
+            {
+                throw new InvalidOperationException("the storage refused the write");
+            }
+
             if (Held.TryGetValue(grainId.Key.ToString(), out var held))
             {
                 held.Started.TrySetResult();
