@@ -54,13 +54,17 @@ internal static class BenchSignals
             return;
         }
 
-        var outcome = Task.FromResult(now);
+        Task<long> outcome;
         if (waiter.TrackOutcome)
         {
             // Registered before the function returns, so the outcome cannot overtake it.
             var recorded = new OutcomeWaiter(call.DecisionSeq, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
             Outcomes[call.GoalId] = recorded;
             outcome = recorded.Source.Task;
+        }
+        else
+        {
+            outcome = Task.FromResult(now);
         }
 
         waiter.Source.TrySetResult(new FunctionRun(now, call.DecisionSeq, outcome));

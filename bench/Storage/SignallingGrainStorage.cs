@@ -17,14 +17,15 @@ internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorag
     private static long _goalWriteTicks;
     private static long _historyWrites;
     private static long _otherWrites;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, GoalState> Watched = new(StringComparer.Ordinal);
+    // Keyed by the grain key's bytes, which a write hands over as they are: no string per write.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<IdSpan, GoalState> Watched = new();
 
     /// <summary>Keeps a reference to the state <paramref name="goalId"/> last wrote, so its stored size can be measured.</summary>
-    public static void Watch(string goalId) => Watched.TryAdd(goalId, new GoalState());
+    public static void Watch(string goalId) => Watched.TryAdd(IdSpan.Create(goalId), new GoalState());
 
     /// <summary>The state <paramref name="goalId"/> last wrote, if it is watched and has written.</summary>
     public static GoalState? LastWritten(string goalId) =>
-        Watched.TryGetValue(goalId, out var state) && state.Definition is not null ? state : null;
+        Watched.TryGetValue(IdSpan.Create(goalId), out var state) && state.Definition is not null ? state : null;
 
     /// <summary>Goal-state writes so far.</summary>
     public static long GoalWrites => Interlocked.Read(ref _goalWrites);
@@ -63,10 +64,9 @@ internal sealed class SignallingGrainStorage(IGrainStorage inner) : IGrainStorag
         }
 
         // Look before the write: the grain may change its state again while the write is out (it is reentrant).
-        var goalId = grainId.Key.ToString()!;
-        if (Watched.ContainsKey(goalId))
+        if (Watched.ContainsKey(grainId.Key))
         {
-            Watched[goalId] = goal;
+            Watched[grainId.Key] = goal;
         }
 
         var started = Stopwatch.GetTimestamp();
