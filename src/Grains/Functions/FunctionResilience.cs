@@ -58,8 +58,9 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     /// </summary>
     public ValueTask<Outcome<FunctionResult>> ExecuteOutcomeAsync(
         FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call) =>
-        _pipelines.GetOrAdd(descriptor.Name, _ => Build(descriptor)).Pipeline
-            .ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
+        _pipelines
+            .GetOrAdd(descriptor.Name, static (_, known) => known.Self.Build(known.Descriptor), (Self: this, Descriptor: descriptor))
+            .Pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
 
     /// <summary>
     /// One attempt, its answer or exception as Polly's outcome, which is what the pipeline's strategies read. The pipeline's

@@ -870,8 +870,10 @@ internal sealed class GoalGrain(
                 continue;
             }
 
+            // Awaited here, not only through the field: a write that failed at once must end this loop with its exception.
             var write = WriteNowAsync(behindQueuedWork: false);
             _writing = write.IsCompleted ? null : write;
+            await write;
         }
     }
 
