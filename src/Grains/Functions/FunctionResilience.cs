@@ -17,32 +17,6 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     private readonly CallDeadlines _deadlines = new(time);
 
     /// <summary>
-    /// Calls <paramref name="call"/> for <paramref name="descriptor"/> through its pipeline, within <paramref name="timeout"/>
-    /// for all attempts together (cancelled up to <see cref="CallDeadlines.Slot"/> after it). Every attempt starts on the
-    /// caller's scheduler (a grain's), so a grain call it makes carries the calling grain's context; the pipeline's own
-    /// steps between attempts run wherever the attempt completed, and the caller's await brings it back.
-    /// </summary>
-    /// <remarks>
-    /// On a grain's scheduler every step of the pipeline (the retry's, the breaker's, the outcome's and this method's) would
-    /// resume as a turn of its own, each queued and allocated: more of a loop's work than the pipeline itself. Off it,
-    /// they run inline where the call's answer arrives, and the calling grain resumes once.
-    /// </remarks>
-    public async Task<FunctionResult> ExecuteAsync(FunctionDescriptor descriptor, TimeSpan timeout, Func<CancellationToken, Task<FunctionResult>> call)
-    {
-        var context = Rent(descriptor, timeout);
-        try
-        {
-            var outcome = await ExecuteOutcomeAsync(descriptor, context, call).ConfigureAwait(false);
-            outcome.ThrowIfException();
-            return outcome.Result!;
-        }
-        finally
-        {
-            Return(context);
-        }
-    }
-
-    /// <summary>
     /// A context for one call of <paramref name="descriptor"/> within <paramref name="timeout"/>, for
     /// <see cref="ExecuteOutcomeAsync"/>; give it back with <see cref="Return"/> once that has completed.
     /// </summary>
@@ -53,9 +27,18 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     public static void Return(ResilienceContext context) => ResilienceContextPool.Shared.Return(context);
 
     /// <summary>
-    /// What <see cref="ExecuteAsync"/> does, as Polly's outcome and without an async layer of its own: a goal awaits the
-    /// pipeline itself, so the answer resumes the goal's turn directly rather than through one more task.
+    /// Calls <paramref name="call"/> for <paramref name="descriptor"/> through its pipeline, within the timeout
+    /// <paramref name="context"/> was rented for (all attempts together, cancelled up to <see cref="CallDeadlines.Slot"/>
+    /// after it), and answers Polly's outcome. Every attempt starts on the caller's scheduler (a grain's), so a grain call
+    /// it makes carries the calling grain's context; the pipeline's own steps between attempts run wherever the attempt
+    /// completed, and the caller's await brings it back.
     /// </summary>
+    /// <remarks>
+    /// On a grain's scheduler every step of the pipeline (the retry's, the breaker's and the outcome's) would resume as a
+    /// turn of its own, each queued and allocated: more of a loop's work than the pipeline itself. Off it, they run inline
+    /// where the call's answer arrives, and the calling grain resumes once. No async method of this class wraps the
+    /// pipeline: a goal awaits it itself, so the answer resumes the goal's turn directly rather than through one more task.
+    /// </remarks>
     public ValueTask<Outcome<FunctionResult>> ExecuteOutcomeAsync(
         FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call) =>
         _pipelines

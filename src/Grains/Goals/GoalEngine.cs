@@ -492,7 +492,7 @@ public sealed class GoalEngine
     /// the history: <see cref="CompleteAction"/> then wants it read back, to record the outcome on the full record.
     /// </summary>
     public bool NeedsArchivedDecision(long seq) =>
-        FindDecision(seq) is null && State.Actions.Exists(a => a.Seq == seq && a.InFlight); // the cheap check first: runs per outcome
+        FindDecision(seq) is null && FindAction(seq) is { InFlight: true }; // the cheap check first: runs per outcome
 
     /// <summary>
     /// Up to <paramref name="limit"/> decisions (at most <see cref="GoalEngineOptions.DecisionHistory"/>), newest first:

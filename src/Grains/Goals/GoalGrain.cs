@@ -566,7 +566,7 @@ internal sealed class GoalGrain(
             }
             else if (functions.Find(request.Call.Function) is { } descriptor)
             {
-                // The pipeline awaited here, not through FunctionResilience.ExecuteAsync: one async layer less per call.
+                // The pipeline awaited here, not through an async method around it: one async layer less per call.
                 var context = resilience.Rent(descriptor, request.Timeout);
                 try
                 {

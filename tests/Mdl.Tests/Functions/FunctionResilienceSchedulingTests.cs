@@ -34,8 +34,18 @@ public sealed class FunctionResilienceSchedulingTests
         var (result, resumedOn) = await Task.Factory.StartNew(
             async () =>
             {
-                var result = await resilience.ExecuteAsync(Wobbly, TimeSpan.FromSeconds(10), Attempt);
-                return (result, TaskScheduler.Current);
+                // As a goal calls it: the context rented, the pipeline awaited, the context given back.
+                var context = resilience.Rent(Wobbly, TimeSpan.FromSeconds(10));
+                try
+                {
+                    var outcome = await resilience.ExecuteOutcomeAsync(Wobbly, context, Attempt);
+                    outcome.ThrowIfException();
+                    return (outcome.Result!, TaskScheduler.Current);
+                }
+                finally
+                {
+                    FunctionResilience.Return(context);
+                }
             },
             CancellationToken.None, TaskCreationOptions.DenyChildAttach, grain).Unwrap();
 
