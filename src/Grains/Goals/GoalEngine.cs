@@ -865,6 +865,16 @@ public sealed class GoalEngine
             return;
         }
 
+        // A correction that moved is set through the same key on the stack: the key string is made only for a new one.
+        var length = function.Length + 1 + metric.Length;
+        if (length <= 256 && State.EffectCorrections.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
+        {
+            Span<char> key = stackalloc char[length];
+            WriteCorrectionKey(key, function, metric);
+            lookup[key] = learnt;
+            return;
+        }
+
         State.EffectCorrections[CorrectionKey(function, metric)] = learnt;
     }
 
@@ -1020,6 +1030,14 @@ public sealed class GoalEngine
 
     private static string CorrectionKey(string function, string metric) => $"{function}|{metric}";
 
+    /// <summary><see cref="CorrectionKey"/> written into <paramref name="key"/>, which is exactly its length.</summary>
+    private static void WriteCorrectionKey(Span<char> key, string function, string metric)
+    {
+        function.CopyTo(key);
+        key[function.Length] = '|';
+        metric.CopyTo(key[(function.Length + 1)..]);
+    }
+
     /// <summary>The learnt correction of <paramref name="function"/>'s effect on <paramref name="metric"/> (1 = as declared).</summary>
     private double CorrectionOf(string function, string metric) => TryGetCorrection(function, metric, out var correction) ? correction : 1.0;
 
@@ -1037,9 +1055,7 @@ public sealed class GoalEngine
         if (length <= 256 && corrections.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
         {
             Span<char> key = stackalloc char[length];
-            function.CopyTo(key);
-            key[function.Length] = '|';
-            metric.CopyTo(key[(function.Length + 1)..]);
+            WriteCorrectionKey(key, function, metric);
             return lookup.TryGetValue(key, out correction);
         }
 

@@ -29,27 +29,24 @@ public sealed class BinaryGrainStorageSerializer(Serializer serializer, Serializ
     /// <paramref name="value"/>'s bytes — the same as <see cref="Serialize{T}"/>'s — in an array rented from the shared
     /// pool; the caller disposes the result once the storage has taken its copy.
     /// </summary>
+    /// <remarks>
+    /// Written straight into the rented array, sized by the last state of the same type, rather than into the
+    /// serializer's pooled segments and then copied out: a busy goal's state is written with every observation.
+    /// </remarks>
     public StateBuffer SerializePooled<T>(T? value)
     {
         using var session = sessions.GetSession();
-        var writer = Writer.CreatePooled(session);
+        var writer = Writer.Create(new RentedBufferWriter(LastSize<T>.Bytes), session);
         try
         {
             serializer.Serialize(value, ref writer);
-            var output = writer.Output;
-            var rented = ArrayPool<byte>.Shared.Rent(output.Length);
-            var at = 0;
-            foreach (var segment in output.MemorySegments)
-            {
-                segment.Span.CopyTo(rented.AsSpan(at));
-                at += segment.Length;
-            }
-
-            return new StateBuffer(rented, at, rented: true);
+            var output = writer.Output.Take();
+            LastSize<T>.Bytes = output.Length;
+            return output;
         }
         finally
         {
-            writer.Dispose();
+            writer.Output.Dispose(); // the array, unless taken
         }
     }
 
@@ -58,6 +55,64 @@ public sealed class BinaryGrainStorageSerializer(Serializer serializer, Serializ
     {
         ArgumentNullException.ThrowIfNull(input);
         return serializer.Deserialize<T>(input.ToMemory());
+    }
+}
+
+/// <summary>The size of the last state of <typeparamref name="T"/> serialised: what the next one's buffer starts at.</summary>
+internal static class LastSize<T>
+{
+    public static int Bytes = 1024;
+}
+
+/// <summary>
+/// A buffer writer over one array rented from <see cref="ArrayPool{T}.Shared"/>, grown by renting a larger one and
+/// copying; a struct, so the serializer's writer holds it without an allocation.
+/// </summary>
+internal struct RentedBufferWriter(int capacity) : IBufferWriter<byte>, IDisposable
+{
+    private byte[]? _array = ArrayPool<byte>.Shared.Rent(Math.Max(256, capacity));
+    private int _written;
+
+    /// <inheritdoc />
+    public void Advance(int count) => _written += count;
+
+    /// <inheritdoc />
+    public Memory<byte> GetMemory(int sizeHint = 0) => Ensure(sizeHint).AsMemory(_written);
+
+    /// <inheritdoc />
+    public Span<byte> GetSpan(int sizeHint = 0) => Ensure(sizeHint).AsSpan(_written);
+
+    /// <summary>The bytes written, as a buffer the caller now owns; this writer holds nothing after it.</summary>
+    public StateBuffer Take()
+    {
+        var array = _array ?? throw new ObjectDisposedException(nameof(RentedBufferWriter));
+        _array = null;
+        return new StateBuffer(array, _written, rented: true);
+    }
+
+    /// <summary>Returns the array to the pool unless it was taken.</summary>
+    public void Dispose()
+    {
+        if (_array is { } array)
+        {
+            _array = null;
+            ArrayPool<byte>.Shared.Return(array);
+        }
+    }
+
+    private byte[] Ensure(int sizeHint)
+    {
+        var array = _array ?? throw new ObjectDisposedException(nameof(RentedBufferWriter));
+        var needed = Math.Max(1, sizeHint);
+        if (array.Length - _written >= needed)
+        {
+            return array;
+        }
+
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(2 * array.Length, _written + needed));
+        array.AsSpan(0, _written).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(array);
+        return _array = larger;
     }
 }
 
