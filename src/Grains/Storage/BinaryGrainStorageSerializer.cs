@@ -58,10 +58,21 @@ public sealed class BinaryGrainStorageSerializer(Serializer serializer, Serializ
     }
 }
 
-/// <summary>The size of the last state of <typeparamref name="T"/> serialised: what the next one's buffer starts at.</summary>
+/// <summary>
+/// The size of the last state of <typeparamref name="T"/> serialised: what the next one's buffer starts at, up to 1 MB
+/// (one unusually large state should not make every later write rent as much). Written by any thread; a stale value
+/// only means a buffer that grows once, or is larger than it needs to be.
+/// </summary>
 internal static class LastSize<T>
 {
-    public static int Bytes = 1024;
+    private const int Largest = 1024 * 1024;
+    private static int _bytes = 1024;
+
+    public static int Bytes
+    {
+        get => Volatile.Read(ref _bytes);
+        set => Volatile.Write(ref _bytes, Math.Min(value, Largest));
+    }
 }
 
 /// <summary>
