@@ -74,6 +74,17 @@ public sealed class CountedFunction() : LoggedTestFunction("test.counted", "queu
     protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
 }
 
+/// <summary>
+/// <c>test.traced</c>: drains like <c>test.drain</c>; only the telemetry tests call it. Its utility depends on its latency
+/// as observed on the silo, which tests that hold <c>test.drain</c>'s calls raise: after them, a queue of depth 12 found
+/// <c>test.drain</c> not worth calling, so the telemetry tests saw no action.
+/// </summary>
+public sealed class TracedFunction() : LoggedTestFunction("test.traced", "queue.depth", -5, SideEffectClass.Idempotent, 0.1, "queue")
+{
+    /// <inheritdoc />
+    protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
+}
+
 /// <summary><c>test.boost</c>: raises <c>score</c> by 0.1 per call.</summary>
 public sealed class BoostFunction() : LoggedTestFunction("test.boost", "score", 0.1, SideEffectClass.Idempotent, 0.01, "boost")
 {

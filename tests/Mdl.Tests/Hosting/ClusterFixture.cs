@@ -73,6 +73,7 @@ public sealed class ClusterFixture : OneSiloCluster
                     .AddMdlFunction<DrainFunction>()
                     .AddMdlFunction<BoostFunction>()
                     .AddMdlFunction<CountedFunction>()
+                    .AddMdlFunction<TracedFunction>()
                     .AddMdlFunction<BrokenFunction>()
                     .AddMdlFunction<FlakyFunction>()
                     .AddMdlFunction<WobblyFunction>()
