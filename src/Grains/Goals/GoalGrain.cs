@@ -843,6 +843,12 @@ internal sealed class GoalGrain(
         }
 
         // A write started now covers every change made before it takes the state, this one included.
+        return StartWrite(behindQueuedWork);
+    }
+
+    /// <summary>Starts a write and marks it as the one running, unless it has completed already.</summary>
+    private Task StartWrite(bool behindQueuedWork)
+    {
         var write = WriteNowAsync(behindQueuedWork);
         _writing = write.IsCompleted ? null : write;
         return write;
@@ -853,27 +859,16 @@ internal sealed class GoalGrain(
     {
         while (_saved < target)
         {
+            // The running write clears the field itself as it ends (WriteNowAsync), so the loop then finds it empty or
+            // holding a later write.
             if (_writing is { } running)
             {
-                try
-                {
-                    await running;
-                }
-                finally
-                {
-                    if (_writing == running)
-                    {
-                        _writing = null;
-                    }
-                }
-
+                await running;
                 continue;
             }
 
             // Awaited here, not only through the field: a write that failed at once must end this loop with its exception.
-            var write = WriteNowAsync(behindQueuedWork: false);
-            _writing = write.IsCompleted ? null : write;
-            await write;
+            await StartWrite(behindQueuedWork: false);
         }
     }
 

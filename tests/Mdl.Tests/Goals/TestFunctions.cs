@@ -60,30 +60,25 @@ public abstract class LoggedTestFunction(string name, string metric, double effe
     protected abstract FunctionResult Answer(FunctionCall call);
 }
 
-/// <summary><c>test.drain</c>: lowers <c>queue.depth</c> by 5 per call.</summary>
-public sealed class DrainFunction() : LoggedTestFunction("test.drain", "queue.depth", -5, SideEffectClass.Idempotent, 0.1, "queue")
+/// <summary>A function that lowers <c>queue.depth</c> by 5 per call; the functions below differ only in name.</summary>
+public abstract class DrainingFunction(string name) : LoggedTestFunction(name, "queue.depth", -5, SideEffectClass.Idempotent, 0.1, "queue")
 {
     /// <inheritdoc />
     protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
 }
 
+/// <summary><c>test.drain</c>: lowers <c>queue.depth</c> by 5 per call.</summary>
+public sealed class DrainFunction() : DrainingFunction("test.drain");
+
 /// <summary><c>test.counted</c>: drains like <c>test.drain</c>; only the statistics test calls it, so its call count is that test's alone.</summary>
-public sealed class CountedFunction() : LoggedTestFunction("test.counted", "queue.depth", -5, SideEffectClass.Idempotent, 0.1, "queue")
-{
-    /// <inheritdoc />
-    protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
-}
+public sealed class CountedFunction() : DrainingFunction("test.counted");
 
 /// <summary>
 /// <c>test.traced</c>: drains like <c>test.drain</c>; only the telemetry tests call it. Its utility depends on its latency
 /// as observed on the silo, which tests that hold <c>test.drain</c>'s calls raise: after them, a queue of depth 12 found
 /// <c>test.drain</c> not worth calling, so the telemetry tests saw no action.
 /// </summary>
-public sealed class TracedFunction() : LoggedTestFunction("test.traced", "queue.depth", -5, SideEffectClass.Idempotent, 0.1, "queue")
-{
-    /// <inheritdoc />
-    protected override FunctionResult Answer(FunctionCall call) => FunctionResult.Success(new { drained = 5 });
-}
+public sealed class TracedFunction() : DrainingFunction("test.traced");
 
 /// <summary><c>test.boost</c>: raises <c>score</c> by 0.1 per call.</summary>
 public sealed class BoostFunction() : LoggedTestFunction("test.boost", "score", 0.1, SideEffectClass.Idempotent, 0.01, "boost")
