@@ -14,9 +14,9 @@ public sealed class FunctionStatsBook(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, LatencyWindow> _latencies = new(StringComparer.Ordinal);
 
-    /// <summary>Adds a finished call.</summary>
+    /// <summary>Adds a finished call, at the moment it finished.</summary>
     public void Record(string function, FunctionCallSample sample) =>
-        _latencies.GetOrAdd(function, static _ => new LatencyWindow(maxAge: MaxAge)).Add(sample.DurationMs, time.GetUtcNow());
+        _latencies.GetOrAdd(function, static _ => new LatencyWindow(maxAge: MaxAge)).Add(sample.DurationMs, sample.At);
 
     /// <summary>The observed p95 latency of recent calls, or null when none has finished on this silo within <see cref="MaxAge"/>.</summary>
     public double? P95(string function) => _latencies.TryGetValue(function, out var window) ? window.Percentile(0.95, time.GetUtcNow()) : null;

@@ -322,26 +322,29 @@ internal sealed class GoalGrain(
         var decided = new List<DecisionRecord>(1);
         List<Activity>? loops = null; // only when something listens to the loop's spans
         var changed = false;
+
+        // One moment for the whole call: its observations arrived together, and a loop read the clock about forty times.
+        var now = time.GetUtcNow();
+        var arrived = MdlTelemetry.ObservationArrived();
         try
         {
             foreach (var raw in observations)
             {
-                var arrived = Stopwatch.GetTimestamp();
-                var observation = raw.WithDefaults(time.GetUtcNow());
+                var observation = raw.WithDefaults(now);
                 var loop = StartLoop(observation);
                 if (loop is not null)
                 {
                     (loops ??= []).Add(loop);
                 }
 
-                switch (Observe(observation))
+                switch (Observe(observation, now))
                 {
                     case ObserveResult.Duplicate:
                         duplicates++;
                         continue;
                     case ObserveResult.Relevant:
                         changed = true;
-                        await DecideAsync(observation, actions, decided, arrived, loop?.Context ?? default);
+                        now = await DecideAsync(observation, actions, decided, now, arrived, loop?.Context ?? default);
                         break;
                 }
 
@@ -439,7 +442,7 @@ internal sealed class GoalGrain(
         var decided = new List<DecisionRecord>();
         using (var loop = StartLoop(trigger))
         {
-            await DecideAsync(trigger, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
+            await DecideAsync(trigger, actions, decided, time.GetUtcNow(), MdlTelemetry.ObservationArrived(), loop?.Context ?? default);
             if (actions.Count > 0 || _changes > _saved)
             {
                 await WriteAheadAsync(actions);
@@ -464,13 +467,13 @@ internal sealed class GoalGrain(
             .SetTag(MdlTelemetry.Tags.ObservationKind, observation.Kind);
 
     /// <summary>Observe (dedupe, unless <paramref name="deduplicate"/> is false) and the metric half of Orient, timed as the observe stage.</summary>
-    private ObserveResult Observe(Observation observation, bool deduplicate = true)
+    private ObserveResult Observe(Observation observation, DateTimeOffset now, bool deduplicate = true)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = MdlTelemetry.StageStarted();
         ObserveResult result;
         using (var span = MdlTelemetry.Source.StartActivity("mdl.observe"))
         {
-            result = _engine.Observe(observation, time.GetUtcNow(), deduplicate);
+            result = _engine.Observe(observation, now, deduplicate);
             span?.SetTag(MdlTelemetry.Tags.Result, Describe(result));
         }
 
@@ -479,27 +482,43 @@ internal sealed class GoalGrain(
         return result;
     }
 
-    private async Task DecideAsync(
-        Observation trigger, List<ActionStart> actions, List<DecisionRecord> decided, long arrivedAt, ActivityContext loop)
+    /// <summary>
+    /// Orient's last step, Decide and the decision's record, at <paramref name="now"/>. Returns the moment the decision
+    /// was committed: <paramref name="now"/> itself, unless the policy took its time (an asynchronous policy may think
+    /// for seconds), when the clock is read again.
+    /// </summary>
+    private async ValueTask<DateTimeOffset> DecideAsync(
+        Observation trigger, List<ActionStart> actions, List<DecisionRecord> decided, DateTimeOffset now, long arrivedAt, ActivityContext loop)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = MdlTelemetry.StageStarted();
         DecisionContext? context;
         using (MdlTelemetry.Source.StartActivity("mdl.orient"))
         {
-            context = _engine.PrepareDecision(functions, time.GetUtcNow());
+            context = _engine.PrepareDecision(functions, now);
         }
 
         MdlTelemetry.StageTook("orient", started);
         if (context is null)
         {
-            return;
+            return now;
         }
 
-        started = Stopwatch.GetTimestamp();
+        started = MdlTelemetry.StageStarted();
         using var span = MdlTelemetry.Source.StartActivity("mdl.decide");
         var policy = policies.For(context.Definition);
-        var proposal = await policy.DecideAsync(context, CancellationToken.None);
-        var (decision, action) = _engine.CommitDecision(context, proposal, policy.Name, trigger, functions, time.GetUtcNow());
+        var thinking = policy.DecideAsync(context, CancellationToken.None);
+        DecisionProposal proposal;
+        if (thinking.IsCompletedSuccessfully)
+        {
+            proposal = thinking.Result;
+        }
+        else
+        {
+            proposal = await thinking;
+            now = time.GetUtcNow();
+        }
+
+        var (decision, action) = _engine.CommitDecision(context, proposal, policy.Name, trigger, functions, now);
         _changes++;
         _decidedAt = Stopwatch.GetTimestamp();
         span?.SetTag(MdlTelemetry.Tags.Candidates, proposal.Candidates.Count(c => c.Excluded is null))
@@ -514,11 +533,15 @@ internal sealed class GoalGrain(
         }
 
         decided.Add(decision);
-        if (_audit is null)
+        if (_audit is not null)
         {
-            return;
+            AuditDecision(decision);
         }
 
+        return now;
+    }
+
+    private void AuditDecision(DecisionRecord decision) =>
         Audit(AuditKinds.Decision, new
         {
             decision.Seq,
@@ -531,7 +554,6 @@ internal sealed class GoalGrain(
             Candidates = decision.Candidates.Select(c => new { c.Function, c.Excluded, c.Utility }),
             decision.Arguments,
         });
-    }
 
     private void StartAction(ActionStart start)
     {
@@ -610,12 +632,13 @@ internal sealed class GoalGrain(
         }
 
         // Made once, with its timing: the outcome is the loop's one record of what the call did.
+        var took = Stopwatch.GetElapsedTime(started);
         var outcome = new ActionOutcome
         {
             Status = status,
             Output = output,
             Error = error,
-            DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            DurationMs = took.TotalMilliseconds,
             CompletedAt = time.GetUtcNow(),
         };
         span?.SetTag(MdlTelemetry.Tags.Outcome, outcome.Status);
@@ -625,10 +648,10 @@ internal sealed class GoalGrain(
         }
 
         var function = new KeyValuePair<string, object?>(MdlTelemetry.Tags.Function, request.Call.Function);
-        MdlTelemetry.StageTook("act", started);
+        MdlTelemetry.StageTook("act", took);
         MdlTelemetry.Actions.Add(1, function, new KeyValuePair<string, object?>(MdlTelemetry.Tags.Outcome, outcome.Status));
         MdlTelemetry.Spend.Add(functions.Find(request.Call.Function)?.Cost ?? 0, function);
-        MdlTelemetry.ObserveToAct.Record(Stopwatch.GetElapsedTime(start.ArrivedAt).TotalMilliseconds, function);
+        MdlTelemetry.ActionCompleted(start.ArrivedAt, function);
         try
         {
             await OnOutcomeAsync(request, outcome);
@@ -647,6 +670,9 @@ internal sealed class GoalGrain(
         stats.Record(request.Call.Function, sample);
         statsShipper.Add(request.Call.Function, sample);
 
+        // The outcome's moment is this step's, unless reading the history below takes a while.
+        var now = outcome.CompletedAt;
+
         // An outcome that comes back after its decision moved to the history is recorded on the record the history holds.
         DecisionRecord? archived = null;
         if (_engine.NeedsArchivedDecision(request.Seq))
@@ -654,6 +680,7 @@ internal sealed class GoalGrain(
             try
             {
                 archived = await InHistoryLane(async () => (await ReadHistoryAsync()).State.Decisions.Find(request.Seq));
+                now = time.GetUtcNow();
             }
             catch (Exception exception)
             {
@@ -662,7 +689,7 @@ internal sealed class GoalGrain(
             }
         }
 
-        if (_engine.CompleteAction(request.Seq, outcome, time.GetUtcNow(), archived) is not var (decision, result))
+        if (_engine.CompleteAction(request.Seq, outcome, now, archived) is not var (decision, result))
         {
             return;
         }
@@ -683,8 +710,8 @@ internal sealed class GoalGrain(
                 try
                 {
                     // Made once per action (a repeated outcome was refused above), so it needs no place in the dedupe window.
-                    Observe(result, deduplicate: false);
-                    await DecideAsync(result, actions, decided, Stopwatch.GetTimestamp(), loop?.Context ?? default);
+                    Observe(result, now, deduplicate: false);
+                    now = await DecideAsync(result, actions, decided, now, MdlTelemetry.ObservationArrived(), loop?.Context ?? default);
                 }
                 finally
                 {
@@ -701,7 +728,7 @@ internal sealed class GoalGrain(
             {
                 // Nothing new starts, so nothing depends on this write: it rides with the goal's next write, or is flushed
                 // within OutcomeWriteDelay. Lost in a crash, the call is re-issued with its key and the outcome comes back.
-                WriteBehind();
+                WriteBehind(now);
             }
         }
 
@@ -892,7 +919,7 @@ internal sealed class GoalGrain(
                 await state.WriteStateAsync();
                 _saved = Math.Max(_saved, covers);
                 _written = state.State.Decisions.Park(decisions);
-                ScheduleWakeUp(state.State.WakeAt);
+                ScheduleWakeUp(state.State.WakeAt, now);
                 ScheduleArchive();
             }
             catch (Exception exception)
@@ -912,12 +939,12 @@ internal sealed class GoalGrain(
     }
 
     /// <summary>Marks the state changed and makes sure it is written within <see cref="GoalEngineOptions.OutcomeWriteDelay"/>.</summary>
-    private void WriteBehind()
+    private void WriteBehind(DateTimeOffset now)
     {
         _changes++;
 
         // The outcome started an effect's horizon: arm its wake-up now, not at the write (the horizon may be shorter).
-        ScheduleWakeUp();
+        ScheduleWakeUp(_engine.NextTimeChange(now), now);
         _behindSince ??= Stopwatch.GetTimestamp();
         if (_outcomeTimer is null)
         {
@@ -1120,12 +1147,18 @@ internal sealed class GoalGrain(
     /// sees (a rolling window or an effect horizon), so it re-decides then instead of waiting for an observation that may
     /// never come. No polling.
     /// </summary>
-    private void ScheduleWakeUp() => ScheduleWakeUp(_engine.NextTimeChange(time.GetUtcNow()));
-
-    /// <summary><see cref="ScheduleWakeUp()"/> for a next time change just computed (a write stamps it in the state).</summary>
-    private void ScheduleWakeUp(DateTimeOffset? next)
+    private void ScheduleWakeUp()
     {
         var now = time.GetUtcNow();
+        ScheduleWakeUp(_engine.NextTimeChange(now), now);
+    }
+
+    /// <summary>
+    /// <see cref="ScheduleWakeUp()"/> for a next time change just computed at <paramref name="now"/> (a write stamps it
+    /// in the state; an outcome fed back computes it from the outcome's moment).
+    /// </summary>
+    private void ScheduleWakeUp(DateTimeOffset? next, DateTimeOffset now)
+    {
         // Only an earlier moment replaces the wake-up asked for. One for a later moment, or for one that no longer matters
         // (an effect that showed, or that a write trimmed once expired), comes early, re-decides and asks again: far cheaper
         // than changing it on every loop, as each completed action moves its effect's horizon.

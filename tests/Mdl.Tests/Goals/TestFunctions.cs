@@ -80,6 +80,9 @@ public sealed class CountedFunction() : DrainingFunction("test.counted");
 /// </summary>
 public sealed class TracedFunction() : DrainingFunction("test.traced");
 
+/// <summary><c>test.paced</c>: drains like <c>test.drain</c>; only the tests of a policy that takes its time call it.</summary>
+public sealed class PacedFunction() : DrainingFunction("test.paced");
+
 /// <summary><c>test.boost</c>: raises <c>score</c> by 0.1 per call.</summary>
 public sealed class BoostFunction() : LoggedTestFunction("test.boost", "score", 0.1, SideEffectClass.Idempotent, 0.01, "boost")
 {

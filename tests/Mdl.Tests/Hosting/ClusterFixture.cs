@@ -1,8 +1,10 @@
 using Mdl.Audit;
+using Mdl.Decisions;
 using Mdl.Functions;
 using Mdl.Hosting;
 using Mdl.Storage;
 using Mdl.Streams;
+using Mdl.Tests.Decisions;
 using Mdl.Tests.Goals;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -74,6 +76,8 @@ public sealed class ClusterFixture : OneSiloCluster
                     .AddMdlFunction<BoostFunction>()
                     .AddMdlFunction<CountedFunction>()
                     .AddMdlFunction<TracedFunction>()
+                    .AddMdlFunction<PacedFunction>()
+                    .AddSingleton<IDecisionPolicy, SlowPolicy>()
                     .AddMdlFunction<BrokenFunction>()
                     .AddMdlFunction<FlakyFunction>()
                     .AddMdlFunction<WobblyFunction>()
