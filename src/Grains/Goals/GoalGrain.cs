@@ -323,7 +323,8 @@ internal sealed class GoalGrain(
         List<Activity>? loops = null; // only when something listens to the loop's spans
         var changed = false;
 
-        // One moment for the whole call: its observations arrived together, and a loop read the clock about forty times.
+        // One moment for the whole call: its observations arrived together, and each step reading the clock was most of a
+        // loop's clock reads.
         var now = time.GetUtcNow();
         var arrived = MdlTelemetry.ObservationArrived();
         try
