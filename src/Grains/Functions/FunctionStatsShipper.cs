@@ -20,8 +20,12 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     private readonly ConcurrentDictionary<string, ConcurrentQueue<FunctionCallSample>> _pending = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
     private int _scheduled;
     private volatile bool _stopped;
+
+    // The timer's batch on its way, if any: the silo's stop waits for it and confirms it like its own last batch.
+    private Task<List<string>> _shipping = Task.FromResult(new List<string>());
 
     /// <summary>Queues a finished call of <paramref name="function"/> for its statistics grain.</summary>
     public void Add(string function, FunctionCallSample sample)
@@ -44,8 +48,18 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopped = true;
-        foreach (var function in await ShipAsync().ConfigureAwait(false))
+        Task<List<string>> timerBatch;
+        lock (_gate)
+        {
+            _stopped = true;
+            timerBatch = _shipping;
+        }
+
+        // A batch the timer drained just before the stop is not in the queues any more: without waiting for it and
+        // confirming it, the silo would go on to deactivate the statistics grain while the batch is still on its way.
+        var shipped = new List<string>(await timerBatch.ConfigureAwait(false));
+        shipped.AddRange(await ShipAsync().ConfigureAwait(false));
+        foreach (var function in shipped.Distinct(StringComparer.Ordinal))
         {
             try
             {
@@ -66,9 +80,25 @@ public sealed partial class FunctionStatsShipper(FunctionGrains grains, ILogger<
 
         // Reopened before draining: a call that finishes from here on schedules the next batch itself.
         Volatile.Write(ref _scheduled, 0);
-        if (!_stopped)
+        var batch = new TaskCompletionSource<List<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
         {
-            await ShipAsync().ConfigureAwait(false);
+            if (_stopped)
+            {
+                return;
+            }
+
+            _shipping = batch.Task;
+        }
+
+        try
+        {
+            batch.SetResult(await ShipAsync().ConfigureAwait(false));
+        }
+        catch (Exception exception)
+        {
+            batch.SetException(exception);
+            throw;
         }
     }
 
