@@ -5,11 +5,10 @@ using Orleans.Serialization.Buffers;
 namespace Mdl.Goals;
 
 /// <summary>
-/// A goal's decision history, oldest first, held as it is stored: each record's serialised bytes beside its sequence
-/// number. A busy goal keeps its history between archives (rather than read it back for each one). Held as records, that
-/// was some fifty object graphs per goal that outlived the collector's youngest generation and died in its oldest: the
-/// largest share of the collector's work in a busy silo. Held as bytes it is fifty arrays, and moving decisions into it
-/// moves bytes: a record is decoded only when it is read (a query, the snapshot's newest decision, a late outcome).
+/// A page of a goal's decision history (<see cref="DecisionHistoryState"/>), or a view merged from pages, oldest first,
+/// held as it is stored: each record's serialised bytes beside its sequence number. Moving decisions into a page moves the
+/// bytes the goal's state holds for them, so a page is written without serialising its records again; a record is decoded
+/// only when it is read (a view, the snapshot's newest decision, an outcome looked up).
 /// </summary>
 /// <remarks>
 /// A record merged in without bytes (a decision whose state write used scratch memory, or one that just gained a late
@@ -40,6 +39,15 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
 
     /// <summary>The number of decisions held.</summary>
     public int Count => _entries.Count;
+
+    /// <summary>The oldest decision's sequence number; 0 when empty.</summary>
+    public long OldestSeq => _entries.Count > 0 ? _entries[0].Seq : 0;
+
+    /// <summary>The newest decision's sequence number; 0 when empty.</summary>
+    public long NewestSeq => _entries.Count > 0 ? _entries[^1].Seq : 0;
+
+    /// <summary>The sequence number of the <paramref name="n"/>-th newest decision (1 is the newest); 0 when fewer are held.</summary>
+    public long NthNewestSeq(int n) => n >= 1 && n <= _entries.Count ? _entries[^n].Seq : 0;
 
     /// <summary>Appends <paramref name="record"/> (newer than every record held); for initialisers and states stored before.</summary>
     public void Add(DecisionRecord record)
@@ -80,6 +88,20 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
         if (excess > 0)
         {
             _entries.RemoveRange(0, excess);
+        }
+    }
+
+    /// <summary>
+    /// Merges the decisions of <paramref name="other"/> in (another page of the same history), as <see cref="Merge"/> does:
+    /// a decision held in both keeps the record with its outcome. Shares the (immutable) records and bytes.
+    /// </summary>
+    public void MergeFrom(DecisionArchive other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        _decode ??= other._decode;
+        foreach (var entry in other._entries)
+        {
+            MergeOne(entry, entry.Record);
         }
     }
 

@@ -3,17 +3,22 @@ using Mdl.Decisions;
 namespace Mdl.Goals;
 
 /// <summary>
-/// A goal's decision history, kept in its own state so the goal's main state — written ahead of every action — does not
-/// rewrite every past decision each time. Written lazily; until then the decisions wait in <see cref="GoalState.Decisions"/>.
-/// Read from storage when asked for, and read, merged and written when decisions move to it
-/// (<see cref="DecisionHistoryStorage"/>). A busy goal keeps it between those steps, as bytes (<see cref="DecisionArchive"/>);
-/// an idle goal holds none of its past decisions in memory.
+/// One page of a goal's decision history: a batch of decisions moved out of the goal's main state (written ahead of every
+/// action, so it must not carry every past decision), stored as a state of its own and written once, or a few times while
+/// it fills (<see cref="DecisionHistoryStorage"/>, <see cref="DecisionPageIndex"/>). Before pages, a goal's whole history
+/// was one such state: it is read as the oldest page.
 /// </summary>
 [GenerateSerializer, Alias("mdl.DecisionHistoryState")]
 public sealed class DecisionHistoryState
 {
-    /// <summary>The newest decisions, oldest first.</summary>
+    /// <summary>The page's decisions, oldest first.</summary>
     [Id(1)] public DecisionArchive Decisions { get; set; } = [];
+
+    /// <summary>
+    /// The page's number: later pages have higher ones. 0 for the history stored before pages; pages start at 1. A slot's
+    /// page is overwritten once newer pages hold the history's length, so the number tells which page a slot holds.
+    /// </summary>
+    [Id(2)] public long Page { get; set; }
 
     /// <summary>The history as states stored it before its decisions were one block of each record's bytes; read, never written.</summary>
     [Id(0)]

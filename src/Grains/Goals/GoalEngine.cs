@@ -542,8 +542,13 @@ public sealed class GoalEngine
     /// Once the history's write completes, <see cref="DecisionsArchived"/> drops them from the state; until then they stay
     /// there, so a decision is always in at least one durable place.
     /// </summary>
+    /// <remarks>
+    /// A decision whose call is still in flight stays in the state until its outcome is written: the history takes each
+    /// decision once, settled, so its pages are never rewritten for an outcome, and an outcome never has to be looked for
+    /// there (<see cref="NeedsArchivedDecision"/> is left for decisions a history took in flight before this rule).
+    /// </remarks>
     public ArchiveBatch ArchiveDecisions(IReadOnlyList<DecisionRecord> written) =>
-        new([.. State.Decisions.Where(d => DecisionMerge.HoldsSame(written, d))], State.Decisions.Parked.Count);
+        new([.. State.Decisions.Where(d => DecisionMerge.HoldsSame(written, d) && FindAction(d.Seq) is not { InFlight: true })], State.Decisions.Parked.Count);
 
     /// <summary>Drops from the state the decisions a completed history write covered (unless they changed since).</summary>
     public void DecisionsArchived(ArchiveBatch batch)

@@ -88,14 +88,10 @@ internal sealed class GoalGrain(
     private Task _historyLane = Task.CompletedTask;
     private int _historySteps;
 
-    // A busy goal's history as it last read or wrote it, kept for HistoryWriteDelay after the last use: a goal archiving
-    // a batch of decisions every second or two would otherwise read (and decode) its whole history back each time, and
-    // again for each outcome that arrives after its decision moved there. Only this activation writes the history, so
-    // the copy stays what storage holds; a failed write drops it. A goal with nothing in flight, no decision waiting and
-    // no decision within HistoryWriteDelay (an idle one) keeps none.
-    private StoredHistory? _busyHistory;
-    private IGrainTimer? _busyHistoryTimer;
-    private long _decidedAt; // Stopwatch timestamp of the last decision
+    // Which stored pages hold the history: read from storage at the activation's first history step, then kept up to
+    // date by its own writes (only this activation writes the history). A failed write drops it, so the next step reads
+    // storage again rather than trust an ETag the failure may have made stale.
+    private DecisionPageIndex? _pages;
     private IGrainTimer? _outcomeTimer;
     private long? _behindSince; // Stopwatch timestamp, like the grain timer's own clock
     private bool _diverged;
@@ -239,7 +235,7 @@ internal sealed class GoalGrain(
         {
             await InHistoryLane(async () =>
             {
-                _engine.KnowArchived((await ReadHistoryAsync()).State.Decisions.Newest());
+                _engine.KnowArchived(await ReadNewestArchivedAsync());
                 return true;
             });
         }
@@ -402,7 +398,7 @@ internal sealed class GoalGrain(
 
     /// <inheritdoc />
     public Task<DecisionRecord[]> GetDecisionsAsync(int limit) =>
-        InHistoryLane(async () => _engine.Decisions((await ReadHistoryAsync()).State.Decisions, limit));
+        InHistoryLane(async () => _engine.Decisions(await ReadArchivedAsync(limit), limit));
 
     /// <inheritdoc />
     public Task WatchAsync(IDecisionWatcher watcher)
@@ -521,7 +517,6 @@ internal sealed class GoalGrain(
 
         var (decision, action) = _engine.CommitDecision(context, proposal, policy.Name, trigger, functions, now);
         _changes++;
-        _decidedAt = Stopwatch.GetTimestamp();
         span?.SetTag(MdlTelemetry.Tags.Candidates, proposal.Candidates.Count(c => c.Excluded is null))
             .SetTag(MdlTelemetry.Tags.Chosen, decision.Chosen)
             .SetTag(MdlTelemetry.Tags.Utility, decision.Utility)
@@ -680,7 +675,7 @@ internal sealed class GoalGrain(
         {
             try
             {
-                archived = await InHistoryLane(async () => (await ReadHistoryAsync()).State.Decisions.Find(request.Seq));
+                archived = await InHistoryLane(() => FindArchivedAsync(request.Seq));
                 now = time.GetUtcNow();
             }
             catch (Exception exception)
@@ -1042,78 +1037,115 @@ internal sealed class GoalGrain(
                 return false;
             }
 
-            // Read (or take the copy a busy goal keeps), merge, write.
-            var stored = await ReadHistoryAsync();
-            stored.State.Decisions.Merge(batch, state.State.Decisions, options.Value.DecisionHistory);
-            await DecisionHistoryStorage.WriteAsync(HistoryStorage, this.GetGrainId(), stored);
+            // A full batch (a busy goal's) is a new page, written without reading anything back; a small one joins the
+            // newest page while it has room.
+            var pages = await PagesAsync();
+            var place = pages.Place(batch.Records.Length + batch.Parked, Math.Max(1, options.Value.HistoryWriteBatch));
+            var page = place.Appends
+                ? await DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId(), place.Slot)
+                : new StoredHistory { ETag = pages.ETagOf(place.Slot) };
+            if (page.State.Page != place.Number)
+            {
+                page.State = new DecisionHistoryState { Page = place.Number };
+            }
 
-            // The state drops them in memory; its next write saves that (a reload before then merges them again, harmlessly).
-            // Nor does the list of written decisions keep them alive: only those still in the state may move later.
+            page.State.Decisions.Merge(batch, state.State.Decisions, int.MaxValue);
+            await DecisionHistoryStorage.WriteAsync(HistoryStorage, this.GetGrainId(), place.Slot, page);
+            pages.Wrote(place.Slot, page.ETag, page.State, options.Value.DecisionHistory);
+
+            // The state drops them in memory; its next write saves that (a reload before then archives them again, and a
+            // view merges the two copies by sequence number). Nor does the list of written decisions keep them alive: only
+            // those still in the state may move later.
             _engine.DecisionsArchived(batch);
             _written = Array.FindAll(_written, w => !DecisionMerge.HoldsSame(batch.Records, w));
-            KeepIfBusy(stored);
+            if (pages.LegacyLetGo)
+            {
+                await ClearLegacyHistoryAsync(pages);
+            }
+
             return true;
         }
         catch (Exception exception)
         {
-            // They stay in the state, which is durable, and move with a later attempt; the kept copy may hold the merge
-            // that failed to write, so the next step reads storage again.
-            DropBusyHistory();
+            // They stay in the state, which is durable, and move with a later attempt, which reads the pages again.
+            _pages = null;
             logger.LogWarning(exception, "Goal {GoalId} could not write its decision history", GoalId);
             return false;
         }
     }
 
+    /// <summary>Clears the history stored before pages once newer pages hold the history's length.</summary>
+    private async Task ClearLegacyHistoryAsync(DecisionPageIndex pages)
+    {
+        try
+        {
+            await DecisionHistoryStorage.ClearAsync(HistoryStorage, this.GetGrainId(), DecisionPage.LegacySlot, pages.ETagOf(DecisionPage.LegacySlot));
+        }
+        catch (Exception exception)
+        {
+            // Harmless: the next activation finds it, lets it go again and tries again.
+            logger.LogWarning(exception, "Goal {GoalId} could not clear its decision history stored before pages", GoalId);
+        }
+        finally
+        {
+            pages.ForgetLegacy();
+        }
+    }
+
     private IGrainStorage HistoryStorage => services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Goals);
 
-    private async Task<StoredHistory> ReadHistoryAsync()
-    {
-        if (_busyHistory is { } kept)
-        {
-            KeepIfBusy(kept);
-            return kept;
-        }
+    private async Task<DecisionPageIndex> PagesAsync() =>
+        _pages ??= await DecisionHistoryStorage.LoadIndexAsync(HistoryStorage, this.GetGrainId(), options.Value.DecisionHistory);
 
-        var stored = await DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId());
-        KeepIfBusy(stored);
-        return stored;
+    /// <summary>The decisions of <paramref name="page"/>; null when its slot no longer holds it.</summary>
+    private async Task<DecisionArchive?> ReadPageAsync(DecisionPage page)
+    {
+        var stored = await DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId(), page.Slot);
+        return stored.RecordExists && stored.State.Page == page.Number ? stored.State.Decisions : null;
     }
 
     /// <summary>
-    /// Keeps <paramref name="history"/> (as storage holds it now) for the next history step, for one more
-    /// <see cref="GoalEngineOptions.HistoryWriteDelay"/>, when another step is likely: an action is in flight, a decision
-    /// waits to move, or the goal decided within that delay (a goal that acts often, whose repeat-safe calls may come back
-    /// before the write that archives). Else lets it go.
+    /// The newest <paramref name="limit"/> decisions of the history (at most its length), from as few pages as hold them:
+    /// newest decision first, until every page left holds only older decisions than the <paramref name="limit"/>-th newest.
     /// </summary>
-    private void KeepIfBusy(StoredHistory history)
+    private async Task<DecisionArchive> ReadArchivedAsync(int limit)
     {
-        if (_engine.InFlightCount == 0 && state.State.Decisions.Held == 0
-            && Stopwatch.GetElapsedTime(_decidedAt) >= options.Value.HistoryWriteDelay)
+        var wanted = Math.Clamp(limit, 0, options.Value.DecisionHistory);
+        var merged = new DecisionArchive();
+        foreach (var page in (await PagesAsync()).NewestFirst().ToArray())
         {
-            DropBusyHistory();
-            return;
+            if (wanted == 0 || (merged.Count >= wanted && page.NewestSeq < merged.NthNewestSeq(wanted)))
+            {
+                break;
+            }
+
+            if (await ReadPageAsync(page) is { } decisions)
+            {
+                merged.MergeFrom(decisions);
+            }
         }
 
-        _busyHistory = history;
-        if (_busyHistoryTimer is { } timer)
-        {
-            timer.Change(options.Value.HistoryWriteDelay, Timeout.InfiniteTimeSpan);
-            return;
-        }
-
-        _busyHistoryTimer = OneShot(() =>
-        {
-            _busyHistoryTimer = null;
-            _busyHistory = null;
-            return Task.CompletedTask;
-        }, options.Value.HistoryWriteDelay);
+        return merged;
     }
 
-    private void DropBusyHistory()
+    /// <summary>The newest decision of the history, as its newest page holds it; null when the history is empty.</summary>
+    private async Task<DecisionRecord?> ReadNewestArchivedAsync() =>
+        (await PagesAsync()).NewestFirst().FirstOrDefault() is { } page && await ReadPageAsync(page) is { } decisions
+            ? decisions.Find(page.NewestSeq)
+            : null;
+
+    /// <summary>Decision <paramref name="seq"/> as the history holds it (from the newest page that does); null when it does not.</summary>
+    private async Task<DecisionRecord?> FindArchivedAsync(long seq)
     {
-        _busyHistory = null;
-        _busyHistoryTimer?.Dispose();
-        _busyHistoryTimer = null;
+        foreach (var page in (await PagesAsync()).Covering(seq).ToArray())
+        {
+            if (await ReadPageAsync(page) is { } decisions && decisions.Find(seq) is { } record)
+            {
+                return record;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Runs <paramref name="step"/> (a read, or a read-merge-write, of the history) once the steps before it are done.</summary>

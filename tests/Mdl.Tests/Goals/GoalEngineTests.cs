@@ -1195,18 +1195,47 @@ public sealed class GoalEngineTests
         return engine;
     }
 
-    /// <summary>Moves the decisions waiting in the state to <paramref name="history"/>, as the grain's archive does with the stored one.</summary>
-    private static void Archive(GoalEngine engine, List<DecisionRecord> history)
+    /// <summary>A goal that has decided once and recorded the call's outcome, the decision still waiting in its state.</summary>
+    private static GoalEngine EngineWithOneSettledDecision()
     {
-        var batch = engine.ArchiveDecisions(engine.State.Decisions.ToArray());
+        var engine = EngineWithOneDecision();
+        engine.CompleteAction(1, Succeeded(T0), T0);
+        return engine;
+    }
+
+    /// <summary>Moves the decisions waiting in the state to <paramref name="history"/>, as the grain's archive does with the stored one.</summary>
+    private static void Archive(GoalEngine engine, List<DecisionRecord> history) =>
+        Archive(engine, history, engine.ArchiveDecisions(engine.State.Decisions.ToArray()));
+
+    /// <summary>
+    /// Moves every decision waiting in the state to <paramref name="history"/>, those with calls in flight too: what a
+    /// history took before decisions moved there only once settled, which a goal may still hold.
+    /// </summary>
+    private static void ArchiveInFlight(GoalEngine engine, List<DecisionRecord> history) =>
+        Archive(engine, history, new ArchiveBatch([.. engine.State.Decisions], engine.State.Decisions.Parked.Count));
+
+    private static void Archive(GoalEngine engine, List<DecisionRecord> history, ArchiveBatch batch)
+    {
         DecisionMerge.Into(history, batch.Records, 50);
         engine.DecisionsArchived(batch);
     }
 
     [Fact]
-    public void Archived_decisions_leave_the_state_and_stay_visible_through_the_history()
+    public void A_decision_whose_call_is_in_flight_stays_in_the_state_until_its_outcome_is_recorded()
     {
         var engine = EngineWithOneDecision();
+
+        Assert.True(engine.ArchiveDecisions(engine.State.Decisions.ToArray()).IsEmpty);
+
+        engine.CompleteAction(1, Succeeded(T0), T0);
+        var batch = engine.ArchiveDecisions(engine.State.Decisions.ToArray());
+        Assert.Equal(OutcomeStatus.Succeeded, Assert.Single(batch.Records).Outcome?.Status);
+    }
+
+    [Fact]
+    public void Archived_decisions_leave_the_state_and_stay_visible_through_the_history()
+    {
+        var engine = EngineWithOneSettledDecision();
         List<DecisionRecord> history = [];
 
         Archive(engine, history);
@@ -1220,7 +1249,7 @@ public sealed class GoalEngineTests
     [Fact]
     public void The_snapshot_wants_the_newest_decision_read_back_once_it_was_archived()
     {
-        var engine = EngineWithOneDecision();
+        var engine = EngineWithOneSettledDecision();
         Assert.False(engine.NeedsArchivedNewest);
         List<DecisionRecord> history = [];
 
@@ -1240,6 +1269,7 @@ public sealed class GoalEngineTests
         var functions = new FakeFunctionDirectory(Boost(effect: 1));
         engine.Observe(Reading(5), T0);
         Decide(engine, functions, T0);
+        engine.CompleteAction(1, Succeeded(T0), T0);
         List<DecisionRecord> history = [];
         Archive(engine, history);
         engine.KnowArchived(history.LastOrDefault());
@@ -1255,7 +1285,7 @@ public sealed class GoalEngineTests
     {
         var engine = EngineWithOneDecision();
         List<DecisionRecord> history = [];
-        Archive(engine, history);
+        ArchiveInFlight(engine, history);
         Assert.True(engine.NeedsArchivedDecision(1));
 
         engine.CompleteAction(1, Succeeded(T0), T0, archived: history[0]);
@@ -1273,7 +1303,7 @@ public sealed class GoalEngineTests
     {
         var engine = EngineWithOneDecision();
         List<DecisionRecord> history = [];
-        Archive(engine, history);
+        ArchiveInFlight(engine, history);
         var archived = history[0];
 
         // The history could not be read back: the outcome rides on a bare record of the same seq.
@@ -1292,7 +1322,7 @@ public sealed class GoalEngineTests
     {
         var engine = EngineWithOneDecision();
         List<DecisionRecord> history = [];
-        Archive(engine, history);
+        ArchiveInFlight(engine, history);
         engine.KnowArchived(history.LastOrDefault());
 
         engine.CompleteAction(1, Succeeded(T0), T0);
@@ -1307,8 +1337,9 @@ public sealed class GoalEngineTests
     [Fact]
     public void A_decision_changed_while_its_history_write_ran_stays_in_the_state()
     {
+        // Taken with its call in flight, as a history did before decisions moved there only once settled.
         var engine = EngineWithOneDecision();
-        var batch = engine.ArchiveDecisions(engine.State.Decisions.ToArray());
+        var batch = new ArchiveBatch([.. engine.State.Decisions], 0);
 
         engine.CompleteAction(1, Succeeded(T0), T0);
         engine.DecisionsArchived(batch);
@@ -1323,8 +1354,10 @@ public sealed class GoalEngineTests
         var functions = new FakeFunctionDirectory(Boost(effect: 1));
         engine.Observe(Reading(5), T0);
         Decide(engine, functions, T0);
+        engine.CompleteAction(1, Succeeded(T0), T0);
         var written = engine.State.Decisions.ToArray();
         Decide(engine, functions, T0);
+        engine.CompleteAction(2, Succeeded(T0), T0);
 
         var batch = engine.ArchiveDecisions(written);
 

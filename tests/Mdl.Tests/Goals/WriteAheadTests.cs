@@ -108,14 +108,46 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
     }
 
     [Fact]
-    public async Task A_goal_whose_calls_come_back_before_its_write_keeps_its_history_between_archives()
+    public async Task A_goal_moves_each_batch_to_its_history_as_a_page_written_once_without_reading_the_history_back()
     {
-        // Each loop's idempotent call comes back before the write that archives its decision, so at the archive nothing
-        // is in flight: the goal must still count as busy, or it reads (and decodes) its whole history back every time.
+        // Each loop's idempotent call comes back before the write that archives its decision; a batch here is one decision.
         var id = Definitions.NewGoalId("ahead-busy");
         await Goal(id).PutDefinitionAsync(Definitions.Queue());
 
         const int loops = 8;
+        await DrainAndArchiveAsync(id, loops);
+
+        // One page per batch (of one decision, or two when the next was written before the first moved), each page
+        // written once, in the lowest free slots: nothing was read back and rewritten.
+        var writes = HeldWritesStorage.HistoryWrites(id);
+        Assert.Equal(Enumerable.Range(0, writes.Count).Select(DecisionHistoryStorage.PageStateName).Order(), writes.Keys.Order());
+        Assert.All(writes.Values, count => Assert.Equal(1, count));
+        Assert.Equal(loops, (await Goal(id).GetDecisionsAsync(loops)).Length);
+    }
+
+    [Fact]
+    public async Task A_history_longer_than_its_length_keeps_the_newest_decisions_and_writes_new_pages_over_the_oldest()
+    {
+        var id = Definitions.NewGoalId("ahead-long");
+        await Goal(id).PutDefinitionAsync(Definitions.Queue());
+
+        // Pages of one decision (this cluster archives every write at once) and a history of 50: 56 decisions.
+        const int loops = 56;
+        await DrainAndArchiveAsync(id, loops);
+
+        var decisions = await Goal(id).GetDecisionsAsync(100);
+        Assert.Equal(Enumerable.Range(loops - 49, 50).Reverse().Select(seq => (long)seq), decisions.Select(d => d.Seq));
+        Assert.All(decisions, d => Assert.NotNull(d.Outcome));
+
+        // Once newer pages held 50 decisions, the oldest page was let go and a later page went over its slot.
+        var writes = HeldWritesStorage.HistoryWrites(id);
+        Assert.InRange(writes.Count, 1, 51);
+        Assert.True(writes.Values.Sum() > writes.Count, $"no slot was written over: {string.Join(", ", writes)}");
+    }
+
+    /// <summary>Makes <paramref name="loops"/> decisions one after another, each fed back, and waits until all are in the history.</summary>
+    private async Task DrainAndArchiveAsync(string id, int loops)
+    {
         for (var loop = 1; loop <= loops; loop++)
         {
             await Goal(id).ObserveAsync([Depth(10), Depth(15)]);
@@ -125,11 +157,12 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
                 $"drain {loop} done and fed back");
         }
 
-        Assert.Equal(loops, (await Goal(id).GetDecisionsAsync(loops)).Length);
-        Assert.InRange(HeldWritesStorage.HistoryReads(id), 1, 2);
+        await Eventually.WaitAsync(
+            () => Task.FromResult(HeldWritesStorage.ArchivedSeqs(id)),
+            seqs => Enumerable.Range(1, loops).All(seq => seqs.Contains(seq)),
+            $"decisions 1 to {loops} in the history");
     }
 
-    /// <summary>A test cluster whose goal storage holds the writes of chosen goals until a test releases them.</summary>
     public sealed class HeldWritesCluster : OneSiloCluster
     {
         /// <inheritdoc />
@@ -156,16 +189,23 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
 
     /// <summary>
     /// Grain storage that holds every write of a held goal until <see cref="Release"/>, refuses a goal's next state write
-    /// when told to, and counts history reads.
+    /// when told to, and counts history writes.
     /// </summary>
     private sealed class HeldWritesStorage(IGrainStorage inner) : IGrainStorage
     {
         private static readonly ConcurrentDictionary<string, (TaskCompletionSource Started, TaskCompletionSource Gate)> Held = new();
         private static readonly ConcurrentDictionary<string, bool> Refused = new();
-        private static readonly ConcurrentDictionary<string, int> HistoryReadCounts = new();
+        private static readonly ConcurrentDictionary<string, ConcurrentDictionary<string, int>> HistoryWriteCounts = new();
 
-        /// <summary>How many times <paramref name="goalId"/>'s decision history was read from storage.</summary>
-        public static int HistoryReads(string goalId) => HistoryReadCounts.GetValueOrDefault(goalId);
+        private static readonly ConcurrentDictionary<string, ConcurrentDictionary<long, bool>> ArchivedSeqCounts = new();
+
+        /// <summary>The decisions of <paramref name="goalId"/> written to its history.</summary>
+        public static IReadOnlySet<long> ArchivedSeqs(string goalId) =>
+            ArchivedSeqCounts.TryGetValue(goalId, out var seqs) ? seqs.Keys.ToHashSet() : [];
+
+        /// <summary>How many times each page of <paramref name="goalId"/>'s decision history was written, by state name.</summary>
+        public static IReadOnlyDictionary<string, int> HistoryWrites(string goalId) =>
+            HistoryWriteCounts.TryGetValue(goalId, out var counts) ? new Dictionary<string, int>(counts) : [];
 
         public static void Hold(string goalId) =>
             Held[goalId] = (new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -184,15 +224,8 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
             }
         }
 
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        {
-            if (stateName == DecisionHistoryStorage.StateName)
-            {
-                HistoryReadCounts.AddOrUpdate(grainId.Key.ToString(), 1, (_, n) => n + 1);
-            }
-
-            return inner.ReadStateAsync(stateName, grainId, grainState);
-        }
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+            inner.ReadStateAsync(stateName, grainId, grainState);
 
         public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
@@ -208,6 +241,14 @@ public sealed class WriteAheadTests(WriteAheadTests.HeldWritesCluster fixture) :
             }
 
             await inner.WriteStateAsync(stateName, grainId, grainState);
+            if (stateName.StartsWith(DecisionHistoryStorage.StateName, StringComparison.Ordinal))
+            {
+                HistoryWriteCounts.GetOrAdd(grainId.Key.ToString(), _ => new()).AddOrUpdate(stateName, 1, (_, n) => n + 1);
+                foreach (var decision in (grainState.State as DecisionHistoryState)?.Decisions ?? [])
+                {
+                    ArchivedSeqCounts.GetOrAdd(grainId.Key.ToString(), _ => new())[decision.Seq] = true;
+                }
+            }
         }
 
         public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>

@@ -1,0 +1,154 @@
+namespace Mdl.Goals;
+
+/// <summary>A stored page of a goal's decision history, as the goal's <see cref="DecisionPageIndex"/> knows it.</summary>
+/// <param name="Slot">Where it is stored (<see cref="DecisionHistoryStorage.PageStateName"/>); −1 for the history stored before pages.</param>
+/// <param name="Number">Its page number: later pages have higher ones.</param>
+/// <param name="OldestSeq">Its oldest decision's sequence number.</param>
+/// <param name="NewestSeq">Its newest decision's sequence number.</param>
+/// <param name="Count">How many decisions it holds.</param>
+public sealed record DecisionPage(int Slot, long Number, long OldestSeq, long NewestSeq, int Count)
+{
+    /// <summary>The slot of the history stored before pages: the single state named <see cref="DecisionHistoryStorage.StateName"/>.</summary>
+    public const int LegacySlot = -1;
+
+    /// <summary>Whether this is the history stored before pages, which is read and trimmed but never grows.</summary>
+    public bool IsLegacy => Slot == LegacySlot;
+}
+
+/// <summary>Where the next batch of decisions goes: appended to the newest page, or a new page in a free slot.</summary>
+/// <param name="Slot">The slot to write.</param>
+/// <param name="Number">The page number to write there.</param>
+/// <param name="Appends">Whether the page exists and the batch joins its decisions (read it first); else the slot is overwritten.</param>
+public readonly record struct PagePlacement(int Slot, long Number, bool Appends);
+
+/// <summary>
+/// Which stored pages make up a goal's decision history. The history is kept in pages so that a busy goal writes each batch
+/// of decisions once, as a page of its own, instead of reading, merging and rewriting the whole history (and keeping a copy
+/// of it in memory between batches). A small batch (a quiet goal's) joins the newest page while that has room, so pages
+/// stay few. Once newer pages hold the history's length, the oldest page is let go and its slot is written over by a later
+/// page: a goal's stored pages stay as many as its history needs.
+/// </summary>
+/// <remarks>
+/// Pure bookkeeping, with each slot's ETag: the goal reads and writes the pages (<see cref="DecisionHistoryStorage"/>). The
+/// index lives in the goal's activation and is rebuilt from the stored pages when the goal next activates, so it needs no
+/// write of its own. A page written just before a crash, whose decisions the goal's state still held, is found again and its
+/// decisions are archived once more: they are then in two pages, and reading merges them by sequence number.
+/// </remarks>
+public sealed class DecisionPageIndex
+{
+    private readonly List<DecisionPage> _pages = []; // the pages kept, oldest first
+    private readonly Dictionary<int, string?> _etags = []; // the ETag of every stored slot, kept or free
+
+    /// <summary>The pages kept, oldest first.</summary>
+    public IReadOnlyList<DecisionPage> Pages => _pages;
+
+    /// <summary>How many slots are stored, kept or free: slots are taken lowest first, so they are 0 to this, less one.</summary>
+    public int StoredSlots => _etags.Keys.Count(slot => slot >= 0);
+
+    /// <summary>
+    /// The history stored before pages was let go (newer pages hold the history's length): the goal may clear it, with
+    /// <see cref="ETagOf"/> its slot.
+    /// </summary>
+    public bool LegacyLetGo { get; private set; }
+
+    /// <summary>Total decisions in the pages kept (a decision archived twice counts twice).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The ETag the next write of <paramref name="slot"/> must carry; null for a slot never stored.</summary>
+    public string? ETagOf(int slot) => _etags.GetValueOrDefault(slot);
+
+    /// <summary>Records a slot read from storage: its ETag, and its page when it holds decisions.</summary>
+    public void Found(int slot, string? etag, DecisionHistoryState page)
+    {
+        _etags[slot] = etag;
+        if (page.Decisions.Count > 0)
+        {
+            Keep(Describe(slot, page));
+        }
+    }
+
+    /// <summary>
+    /// Where a batch of <paramref name="count"/> decisions goes: the newest page while it holds fewer than
+    /// <paramref name="capacity"/> with the batch, else a new page in the lowest slot no kept page uses.
+    /// </summary>
+    public PagePlacement Place(int count, int capacity)
+    {
+        var newest = _pages.Count > 0 ? _pages[^1] : null;
+        if (newest is { IsLegacy: false } && newest.Count + count <= capacity)
+        {
+            return new PagePlacement(newest.Slot, newest.Number, Appends: true);
+        }
+
+        var slot = 0;
+        while (_pages.Exists(p => p.Slot == slot))
+        {
+            slot++;
+        }
+
+        return new PagePlacement(slot, (newest?.Number ?? 0) + 1, Appends: false);
+    }
+
+    /// <summary>
+    /// Records <paramref name="page"/> as written to <paramref name="slot"/> with <paramref name="etag"/>, then lets go of
+    /// the oldest pages that the newer ones no longer need to hold <paramref name="keep"/> decisions.
+    /// </summary>
+    public DecisionPage Wrote(int slot, string? etag, DecisionHistoryState page, int keep)
+    {
+        _etags[slot] = etag;
+        var written = Describe(slot, page);
+        Keep(written);
+        Trim(keep);
+        return written;
+    }
+
+    /// <summary>Lets go of the oldest pages the newer ones no longer need to hold <paramref name="keep"/> decisions (after a load).</summary>
+    public void Trim(int keep)
+    {
+        while (_pages.Count > 1 && Count - _pages[0].Count >= keep)
+        {
+            LetGo(_pages[0]);
+        }
+    }
+
+    /// <summary>The history stored before pages was cleared from storage (or the attempt is given up for this activation).</summary>
+    public void ForgetLegacy()
+    {
+        _etags.Remove(DecisionPage.LegacySlot);
+        LegacyLetGo = false;
+    }
+
+    /// <summary>The kept page holding the newest decision; null when none is kept.</summary>
+    public DecisionPage? Newest() => _pages.Count == 0 ? null : _pages.MaxBy(p => p.NewestSeq);
+
+    /// <summary>The kept pages whose range of sequence numbers covers <paramref name="seq"/>, newest page first.</summary>
+    public IEnumerable<DecisionPage> Covering(long seq) =>
+        _pages.Where(p => p.OldestSeq <= seq && seq <= p.NewestSeq).OrderByDescending(p => p.Number);
+
+    /// <summary>The kept pages in the order a view of the newest decisions reads them: newest decision first.</summary>
+    public IEnumerable<DecisionPage> NewestFirst() => _pages.OrderByDescending(p => p.NewestSeq).ThenByDescending(p => p.Number);
+
+    private static DecisionPage Describe(int slot, DecisionHistoryState page) =>
+        new(slot, page.Page, page.Decisions.OldestSeq, page.Decisions.NewestSeq, page.Decisions.Count);
+
+    private void Keep(DecisionPage page)
+    {
+        // A slot holds one page: what it held before is gone.
+        var at = _pages.FindIndex(p => p.Slot == page.Slot);
+        if (at >= 0)
+        {
+            Count -= _pages[at].Count;
+            _pages.RemoveAt(at);
+        }
+
+        var index = _pages.FindLastIndex(p => p.Number < page.Number) + 1;
+        _pages.Insert(index, page);
+        Count += page.Count;
+    }
+
+    private void LetGo(DecisionPage page)
+    {
+        _pages.Remove(page);
+        Count -= page.Count;
+        LegacyLetGo |= page.IsLegacy;
+    }
+}
