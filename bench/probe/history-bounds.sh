@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Bounds what the decision history costs a loop: builds the harness with history-bounds.patch in a throwaway worktree
 # and alternates two variants of it (bench/probe/bounds.sh): as it is; and with settled decisions leaving the goal's
-# state with no history read, merge or write and no copy of the history kept (PROBE_NOHISTORY=1). The probe is not a
-# correct product (it loses the history): it shows the most a history stored another way could save.
+# state with no history page written (PROBE_NOHISTORY=1). The probe is not a correct product (it loses the history): it
+# shows what the history's pages still cost a loop.
 #   bench/probe/history-bounds.sh [REPEATS]
 set -euo pipefail
 here="$(dirname "$0")"

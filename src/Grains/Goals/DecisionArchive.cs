@@ -25,6 +25,9 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
     /// <summary>An empty archive.</summary>
     public DecisionArchive() => _entries = [];
 
+    /// <summary>An empty archive with room for <paramref name="capacity"/> decisions: a page about to take a batch.</summary>
+    public DecisionArchive(int capacity) => _entries = new List<Entry>(capacity);
+
     /// <summary>
     /// An archive holding <paramref name="records"/>, oldest first: how a storage that keeps states as JSON (Orleans's
     /// default for its memory storage) reads one back.

@@ -80,7 +80,7 @@ public sealed class DecisionPageIndex
         }
 
         var slot = 0;
-        while (_pages.Exists(p => p.Slot == slot))
+        while (Uses(slot))
         {
             slot++;
         }
@@ -126,6 +126,19 @@ public sealed class DecisionPageIndex
 
     /// <summary>The kept pages in the order a view of the newest decisions reads them: newest decision first.</summary>
     public IEnumerable<DecisionPage> NewestFirst() => _pages.OrderByDescending(p => p.NewestSeq).ThenByDescending(p => p.Number);
+
+    private bool Uses(int slot)
+    {
+        foreach (var page in _pages)
+        {
+            if (page.Slot == slot)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static DecisionPage Describe(int slot, DecisionHistoryState page) =>
         new(slot, page.Page, page.Decisions.OldestSeq, page.Decisions.NewestSeq, page.Decisions.Count);

@@ -1040,13 +1040,14 @@ internal sealed class GoalGrain(
             // A full batch (a busy goal's) is a new page, written without reading anything back; a small one joins the
             // newest page while it has room.
             var pages = await PagesAsync();
-            var place = pages.Place(batch.Records.Length + batch.Parked, Math.Max(1, options.Value.HistoryWriteBatch));
+            var count = batch.Records.Length + batch.Parked;
+            var place = pages.Place(count, Math.Max(1, options.Value.HistoryWriteBatch));
             var page = place.Appends
                 ? await DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId(), place.Slot)
                 : new StoredHistory { ETag = pages.ETagOf(place.Slot) };
             if (page.State.Page != place.Number)
             {
-                page.State = new DecisionHistoryState { Page = place.Number };
+                page.State = new DecisionHistoryState { Page = place.Number, Decisions = new DecisionArchive(count) };
             }
 
             page.State.Decisions.Merge(batch, state.State.Decisions, int.MaxValue);
