@@ -36,14 +36,17 @@ public readonly record struct PagePlacement(int Slot, long Number, bool Appends)
 /// </remarks>
 public sealed class DecisionPageIndex
 {
-    private readonly List<DecisionPage> _pages = []; // the pages kept, oldest first
-    private readonly Dictionary<int, string?> _etags = []; // the ETag of every stored slot, kept or free
+    // Held by every goal whose history has been touched, for the activation's life, so kept small: arrays replaced (not
+    // grown) when a history write changes them, about 200 B for a goal with one page.
+    private DecisionPage[] _pages = []; // the pages kept, oldest first
+    private string?[] _etags = []; // by slot: the ETag of every stored slot, kept or free
+    private string? _legacyETag;
 
     /// <summary>The pages kept, oldest first.</summary>
     public IReadOnlyList<DecisionPage> Pages => _pages;
 
     /// <summary>How many slots are stored, kept or free: slots are taken lowest first, so they are 0 to this, less one.</summary>
-    public int StoredSlots => _etags.Keys.Count(slot => slot >= 0);
+    public int StoredSlots => _etags.Length;
 
     /// <summary>
     /// The history stored before pages was let go (newer pages hold the history's length): the goal may clear it, with
@@ -55,12 +58,12 @@ public sealed class DecisionPageIndex
     public int Count { get; private set; }
 
     /// <summary>The ETag the next write of <paramref name="slot"/> must carry; null for a slot never stored.</summary>
-    public string? ETagOf(int slot) => _etags.GetValueOrDefault(slot);
+    public string? ETagOf(int slot) => slot == DecisionPage.LegacySlot ? _legacyETag : slot < _etags.Length ? _etags[slot] : null;
 
     /// <summary>Records a slot read from storage: its ETag, and its page when it holds decisions.</summary>
     public void Found(int slot, string? etag, DecisionHistoryState page)
     {
-        _etags[slot] = etag;
+        SetETag(slot, etag);
         if (page.Decisions.Count > 0)
         {
             Keep(Describe(slot, page));
@@ -73,7 +76,7 @@ public sealed class DecisionPageIndex
     /// </summary>
     public PagePlacement Place(int count, int capacity)
     {
-        var newest = _pages.Count > 0 ? _pages[^1] : null;
+        var newest = _pages.Length > 0 ? _pages[^1] : null;
         if (newest is { IsLegacy: false } && newest.Count + count <= capacity)
         {
             return new PagePlacement(newest.Slot, newest.Number, Appends: true);
@@ -94,7 +97,7 @@ public sealed class DecisionPageIndex
     /// </summary>
     public DecisionPage Wrote(int slot, string? etag, DecisionHistoryState page, int keep)
     {
-        _etags[slot] = etag;
+        SetETag(slot, etag);
         var written = Describe(slot, page);
         Keep(written);
         Trim(keep);
@@ -104,21 +107,31 @@ public sealed class DecisionPageIndex
     /// <summary>Lets go of the oldest pages the newer ones no longer need to hold <paramref name="keep"/> decisions (after a load).</summary>
     public void Trim(int keep)
     {
-        while (_pages.Count > 1 && Count - _pages[0].Count >= keep)
+        var letGo = 0;
+        var left = Count;
+        while (_pages.Length - letGo > 1 && left - _pages[letGo].Count >= keep)
         {
-            LetGo(_pages[0]);
+            left -= _pages[letGo].Count;
+            LegacyLetGo |= _pages[letGo].IsLegacy;
+            letGo++;
+        }
+
+        if (letGo > 0)
+        {
+            _pages = _pages[letGo..];
+            Count = left;
         }
     }
 
     /// <summary>The history stored before pages was cleared from storage (or the attempt is given up for this activation).</summary>
     public void ForgetLegacy()
     {
-        _etags.Remove(DecisionPage.LegacySlot);
+        _legacyETag = null;
         LegacyLetGo = false;
     }
 
-    /// <summary>The kept page holding the newest decision; null when none is kept.</summary>
-    public DecisionPage? Newest() => _pages.Count == 0 ? null : _pages.MaxBy(p => p.NewestSeq);
+    /// <summary>The kept page holding the newest decision (the latest page of those that do); null when none is kept.</summary>
+    public DecisionPage? Newest() => NewestFirst().FirstOrDefault();
 
     /// <summary>The kept pages whose range of sequence numbers covers <paramref name="seq"/>, newest page first.</summary>
     public IEnumerable<DecisionPage> Covering(long seq) =>
@@ -143,25 +156,40 @@ public sealed class DecisionPageIndex
     private static DecisionPage Describe(int slot, DecisionHistoryState page) =>
         new(slot, page.Page, page.Decisions.OldestSeq, page.Decisions.NewestSeq, page.Decisions.Count);
 
-    private void Keep(DecisionPage page)
+    private void SetETag(int slot, string? etag)
     {
-        // A slot holds one page: what it held before is gone.
-        var at = _pages.FindIndex(p => p.Slot == page.Slot);
-        if (at >= 0)
+        if (slot == DecisionPage.LegacySlot)
         {
-            Count -= _pages[at].Count;
-            _pages.RemoveAt(at);
+            _legacyETag = etag;
+            return;
         }
 
-        var index = _pages.FindLastIndex(p => p.Number < page.Number) + 1;
-        _pages.Insert(index, page);
-        Count += page.Count;
+        if (slot >= _etags.Length)
+        {
+            Array.Resize(ref _etags, slot + 1);
+        }
+
+        _etags[slot] = etag;
     }
 
-    private void LetGo(DecisionPage page)
+    /// <summary>Keeps <paramref name="page"/> in its place by number; a slot holds one page, so what it held before is gone.</summary>
+    private void Keep(DecisionPage page)
     {
-        _pages.Remove(page);
-        Count -= page.Count;
-        LegacyLetGo |= page.IsLegacy;
+        var pages = new List<DecisionPage>(_pages.Length + 1);
+        foreach (var kept in _pages)
+        {
+            if (kept.Slot == page.Slot)
+            {
+                Count -= kept.Count;
+            }
+            else
+            {
+                pages.Add(kept);
+            }
+        }
+
+        pages.Insert(pages.FindLastIndex(p => p.Number < page.Number) + 1, page);
+        Count += page.Count;
+        _pages = [.. pages];
     }
 }

@@ -1131,7 +1131,7 @@ internal sealed class GoalGrain(
 
     /// <summary>The newest decision of the history, as its newest page holds it; null when the history is empty.</summary>
     private async Task<DecisionRecord?> ReadNewestArchivedAsync() =>
-        (await PagesAsync()).NewestFirst().FirstOrDefault() is { } page && await ReadPageAsync(page) is { } decisions
+        (await PagesAsync()).Newest() is { } page && await ReadPageAsync(page) is { } decisions
             ? decisions.Find(page.NewestSeq)
             : null;
 
