@@ -36,8 +36,8 @@ public readonly record struct PagePlacement(int Slot, long Number, bool Appends)
 /// </remarks>
 public sealed class DecisionPageIndex
 {
-    // Held by every goal whose history has been touched, for the activation's life, so kept small: arrays replaced (not
-    // grown) when a history write changes them, about 200 B for a goal with one page.
+    // Held by every goal whose history has been touched, for the activation's life, so kept small: arrays, replaced (not
+    // grown) when a history write changes them, rather than a list and a dictionary (about 120 B a goal against 280).
     private DecisionPage[] _pages = []; // the pages kept, oldest first
     private string?[] _etags = []; // by slot: the ETag of every stored slot, kept or free
     private string? _legacyETag;
