@@ -62,8 +62,6 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
     /// <summary>The decision with sequence number <paramref name="seq"/>, decoded; null when not held.</summary>
     public DecisionRecord? Find(long seq) => IndexOf(seq) is var index and >= 0 ? RecordAt(index) : null;
 
-    /// <summary>The newest decision held, decoded; null when empty.</summary>
-    public DecisionRecord? Newest() => _entries.Count > 0 ? RecordAt(_entries.Count - 1) : null;
 
     /// <summary>
     /// Merges <paramref name="batch"/> in, as <see cref="DecisionMerge.Into"/> merges records (a decision held already

@@ -95,13 +95,11 @@ public sealed class DecisionPageIndex
     /// Records <paramref name="page"/> as written to <paramref name="slot"/> with <paramref name="etag"/>, then lets go of
     /// the oldest pages that the newer ones no longer need to hold <paramref name="keep"/> decisions.
     /// </summary>
-    public DecisionPage Wrote(int slot, string? etag, DecisionHistoryState page, int keep)
+    public void Wrote(int slot, string? etag, DecisionHistoryState page, int keep)
     {
         SetETag(slot, etag);
-        var written = Describe(slot, page);
-        Keep(written);
+        Keep(Describe(slot, page));
         Trim(keep);
-        return written;
     }
 
     /// <summary>Lets go of the oldest pages the newer ones no longer need to hold <paramref name="keep"/> decisions (after a load).</summary>

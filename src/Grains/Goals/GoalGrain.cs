@@ -83,8 +83,8 @@ internal sealed class GoalGrain(
     private DecisionRecord[] _written = [];
     private IGrainTimer? _historyTimer;
 
-    // The history is read and written in storage, one step at a time: a view read between an archive's write and the
-    // state dropping what it wrote would miss those decisions, and two archives' read-merge-writes must not interleave.
+    // The history is read and written in storage, one step at a time: a view read between a page's write and the state
+    // dropping what it wrote would miss those decisions, and two archives joining the same page must not interleave.
     private Task _historyLane = Task.CompletedTask;
     private int _historySteps;
 
@@ -1042,12 +1042,15 @@ internal sealed class GoalGrain(
             var pages = await PagesAsync();
             var count = batch.Records.Length + batch.Parked;
             var place = pages.Place(count, Math.Max(1, options.Value.HistoryWriteBatch));
-            var page = place.Appends
-                ? await DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId(), place.Slot)
-                : new StoredHistory { ETag = pages.ETagOf(place.Slot) };
-            if (page.State.Page != place.Number)
+            var page = place.Appends ? await DecisionHistoryStorage.ReadAsync(HistoryStorage, this.GetGrainId(), place.Slot) : null;
+            if (page?.State.Page != place.Number)
             {
-                page.State = new DecisionHistoryState { Page = place.Number, Decisions = new DecisionArchive(count) };
+                // A new page goes over whatever the slot held.
+                page = new StoredHistory
+                {
+                    ETag = page?.ETag ?? pages.ETagOf(place.Slot),
+                    State = new DecisionHistoryState { Page = place.Number, Decisions = new DecisionArchive(count) },
+                };
             }
 
             page.State.Decisions.Merge(batch, state.State.Decisions, int.MaxValue);
@@ -1149,7 +1152,7 @@ internal sealed class GoalGrain(
         return null;
     }
 
-    /// <summary>Runs <paramref name="step"/> (a read, or a read-merge-write, of the history) once the steps before it are done.</summary>
+    /// <summary>Runs <paramref name="step"/> (a read of the history, or an archive's page write) once the steps before it are done.</summary>
     private Task<T> InHistoryLane<T>(Func<Task<T>> step)
     {
         _historySteps++;
