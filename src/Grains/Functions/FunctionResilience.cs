@@ -36,14 +36,53 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     /// <remarks>
     /// On a grain's scheduler every step of the pipeline (the retry's, the breaker's and the outcome's) would resume as a
     /// turn of its own, each queued and allocated: more of a loop's work than the pipeline itself. Off it, they run inline
-    /// where the call's answer arrives, and the calling grain resumes once. No async method of this class wraps the
-    /// pipeline: a goal awaits it itself, so the answer resumes the goal's turn directly rather than through one more task.
+    /// where the call's answer arrives, and the calling grain resumes once. A goal awaits what this returns itself, so the
+    /// answer resumes the goal's turn directly rather than through one more task; while the circuit is closed, the one
+    /// asynchronous layer under it is <see cref="CallThenPassAsync"/>, which stands in for the pipeline's own.
     /// </remarks>
     public ValueTask<Outcome<FunctionResult>> ExecuteOutcomeAsync(
-        FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call) =>
-        _pipelines
-            .GetOrAdd(descriptor.Name, static (_, known) => known.Self.Build(known.Descriptor), (Self: this, Descriptor: descriptor))
-            .Pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
+        FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call)
+    {
+        var entry = _pipelines.GetOrAdd(descriptor.Name, static (_, known) => known.Self.Build(known.Descriptor), (Self: this, Descriptor: descriptor));
+        return entry.Circuit == CircuitState.Closed
+            ? CallThenPassAsync(entry.Pipeline, context, call, TaskScheduler.Current)
+            : entry.Pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
+    }
+
+    /// <summary>
+    /// A call while the circuit is closed, the usual case: the first attempt is made at once, and its outcome then passes
+    /// through the pipeline, whose breaker counts it and whose retry judges it as if the pipeline had made the attempt
+    /// itself; a retry makes its attempts through <see cref="Attempt"/>. Polly's strategies suspend only when their
+    /// attempt does, so a first attempt that succeeded passes through them at once: the call costs one asynchronous
+    /// layer, this one, instead of one per strategy and one per attempt.
+    /// </summary>
+    /// <remarks>
+    /// A closed circuit lets every call through, so making the first attempt before the breaker sees it changes nothing
+    /// but the moment it is counted. Should the circuit open while that attempt is out, the breaker refuses the outcome
+    /// it is handed; the call was made all the same, so what it did is the answer.
+    /// </remarks>
+    private static async ValueTask<Outcome<FunctionResult>> CallThenPassAsync(
+        ResiliencePipeline<FunctionResult> pipeline, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call, TaskScheduler caller)
+    {
+        Outcome<FunctionResult> made;
+        try
+        {
+            var result = await OnScheduler(caller, call, context.CancellationToken)
+                .WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            made = Outcome.FromResult(result);
+        }
+        catch (Exception exception)
+        {
+            made = Outcome.FromException<FunctionResult>(exception);
+        }
+
+        var first = new MadeAttempt(made);
+        var outcome = await pipeline.ExecuteOutcomeAsync(
+            static (context, state) => state.First.Take() is { } earlier ? ValueTask.FromResult(earlier) : Attempt(context, (state.Call, state.Caller)),
+            context,
+            (First: first, Call: call, Caller: caller)).ConfigureAwait(false);
+        return outcome.Exception is BrokenCircuitException && !first.Taken ? made : outcome;
+    }
 
     /// <summary>
     /// One attempt, its answer or exception as Polly's outcome, which is what the pipeline's strategies read. The pipeline's
@@ -151,6 +190,25 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
 
         entry.Pipeline = builder.Build();
         return entry;
+    }
+
+    /// <summary>The outcome of an attempt made before the pipeline ran, handed to the pipeline's first attempt only.</summary>
+    private sealed class MadeAttempt(Outcome<FunctionResult> outcome)
+    {
+        /// <summary>Whether the pipeline has taken it.</summary>
+        public bool Taken { get; private set; }
+
+        /// <summary>The outcome the first time; null afterwards, when a retry must call again.</summary>
+        public Outcome<FunctionResult>? Take()
+        {
+            if (Taken)
+            {
+                return null;
+            }
+
+            Taken = true;
+            return outcome;
+        }
     }
 
     private sealed class Entry(CircuitBreakerStateProvider state)

@@ -1,0 +1,91 @@
+using Mdl.Functions;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Mdl.Tests.Functions;
+
+/// <summary>
+/// A call while the circuit is closed makes its first attempt at once and then hands the outcome to the pipeline: the
+/// breaker must count it exactly as if it had made the attempt, and an attempt it can no longer refuse must not be
+/// reported as refused.
+/// </summary>
+public sealed class FunctionResilienceClosedCircuitTests
+{
+    private static readonly FunctionDescriptor Once = new() { Name = "closed.once", SideEffect = SideEffectClass.External };
+
+    private static FunctionResilience Resilience(int minimumThroughput, double failureRatio) => new(
+        Options.Create(new FunctionResilienceOptions
+        {
+            MaxRetries = 0,
+            MinimumThroughput = minimumThroughput,
+            FailureRatio = failureRatio,
+            SamplingDuration = TimeSpan.FromMinutes(1),
+            BreakDuration = TimeSpan.FromMinutes(1),
+        }),
+        TimeProvider.System);
+
+    private static async Task<Outcome<FunctionResult>> CallAsync(FunctionResilience resilience, Func<CancellationToken, Task<FunctionResult>> call)
+    {
+        var context = resilience.Rent(Once, TimeSpan.FromSeconds(10));
+        try
+        {
+            return await resilience.ExecuteOutcomeAsync(Once, context, call);
+        }
+        finally
+        {
+            FunctionResilience.Return(context);
+        }
+    }
+
+    private static Task<FunctionResult> Succeed(CancellationToken _) => Task.FromResult(FunctionResult.Success(null));
+
+    private static Task<FunctionResult> Fail(CancellationToken _) => Task.FromResult(FunctionResult.Failure("down"));
+
+    [Fact]
+    public async Task Successes_made_before_the_breaker_sees_them_count_against_the_failure_ratio()
+    {
+        // Three successes and two failures: 40 %, under the 60 % that opens the circuit. Had the successes not been
+        // counted, two failures out of two would have opened it.
+        var resilience = Resilience(minimumThroughput: 2, failureRatio: 0.6);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await CallAsync(resilience, Succeed)).Result!.Succeeded);
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.False((await CallAsync(resilience, Fail)).Result!.Succeeded);
+        }
+
+        Assert.Equal("closed", resilience.Circuit(Once.Name));
+
+        // Three more failures take it to 5 of 8, over 60 %: the breaker saw the failures too.
+        for (var i = 0; i < 3; i++)
+        {
+            await CallAsync(resilience, Fail);
+        }
+
+        Assert.Equal("open", resilience.Circuit(Once.Name));
+        var refused = await CallAsync(resilience, Succeed);
+        Assert.IsType<Polly.CircuitBreaker.BrokenCircuitException>(refused.Exception);
+    }
+
+    [Fact]
+    public async Task A_call_already_made_when_the_circuit_opened_answers_with_what_it_did()
+    {
+        var resilience = Resilience(minimumThroughput: 2, failureRatio: 0.5);
+        var slow = new TaskCompletionSource<FunctionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pending = CallAsync(resilience, _ => slow.Task);
+
+        // While it is out, two failures open the circuit.
+        await CallAsync(resilience, Fail);
+        await CallAsync(resilience, Fail);
+        Assert.Equal("open", resilience.Circuit(Once.Name));
+
+        // The call acted: its result is the answer, not a refusal of a call that was never refused.
+        slow.SetResult(FunctionResult.Success(null));
+        var outcome = await pending.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(outcome.Exception);
+        Assert.True(outcome.Result!.Succeeded);
+    }
+}
