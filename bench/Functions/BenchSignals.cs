@@ -32,17 +32,38 @@ internal static class BenchSignals
     /// </summary>
     public static Task<FunctionRun> ExpectRun(string key, bool trackOutcome = true)
     {
-        var waiter = new RunWaiter(new TaskCompletionSource<FunctionRun>(TaskCreationOptions.RunContinuationsAsynchronously), trackOutcome);
-        if (!Runs.TryAdd(key, waiter))
+        var ran = new TaskCompletionSource<FunctionRun>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!Runs.TryAdd(key, new RunWaiter(ran, trackOutcome, null)))
         {
             throw new InvalidOperationException($"The harness is already waiting for a run of '{key}'.");
         }
 
-        return waiter.Source.Task;
+        return ran.Task;
     }
 
-    /// <summary>Stops waiting for <paramref name="key"/> (after a timeout).</summary>
-    public static void Forget(string key) => Runs.TryRemove(key, out _);
+    /// <summary>
+    /// Waits for the next run of the benchmark function for goal <paramref name="goalId"/> and for the goal to apply its
+    /// outcome, as one task: what a throughput loop waits for. Completes once, when the outcome is applied, so the
+    /// harness's own signalling adds one completion to a loop, not two (a completion is a work item on the thread pool,
+    /// which a bare call does not pay). The run's moment is not kept; throughput counts loops, it does not time them.
+    /// </summary>
+    public static Task<long> ExpectLoop(string goalId)
+    {
+        var applied = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!Runs.TryAdd(goalId, new RunWaiter(null, TrackOutcome: true, applied)))
+        {
+            throw new InvalidOperationException($"The harness is already waiting for a run of '{goalId}'.");
+        }
+
+        return applied.Task;
+    }
+
+    /// <summary>Stops waiting for <paramref name="key"/> (after a timeout): its run, and its outcome once it ran.</summary>
+    public static void Forget(string key)
+    {
+        Runs.TryRemove(key, out _);
+        Outcomes.TryRemove(key, out _);
+    }
 
     /// <summary>Called by <see cref="BenchActFunction"/> as it runs.</summary>
     public static void OnRun(FunctionCall call)
@@ -51,6 +72,13 @@ internal static class BenchSignals
         if (!Runs.TryRemove(call.IdempotencyKey, out var waiter) && !Runs.TryRemove(call.GoalId, out waiter))
         {
             Interlocked.Increment(ref _unexpectedRuns);
+            return;
+        }
+
+        if (waiter.Loop is { } loop)
+        {
+            // A throughput loop: nothing completes until the outcome is applied.
+            Outcomes[call.GoalId] = new OutcomeWaiter(call.DecisionSeq, loop);
             return;
         }
 
@@ -67,7 +95,7 @@ internal static class BenchSignals
             outcome = Task.FromResult(now);
         }
 
-        waiter.Source.TrySetResult(new FunctionRun(now, call.DecisionSeq, outcome));
+        waiter.Source!.TrySetResult(new FunctionRun(now, call.DecisionSeq, outcome));
     }
 
     /// <summary>Called by <see cref="OutcomeListener"/> once a goal has applied the outcome of decision <paramref name="seq"/>.</summary>
@@ -79,7 +107,8 @@ internal static class BenchSignals
         }
     }
 
-    private sealed record RunWaiter(TaskCompletionSource<FunctionRun> Source, bool TrackOutcome);
+    /// <summary>A wait for a run: <paramref name="Source"/> completes as it runs, or, for a throughput loop, <paramref name="Loop"/> once its outcome is applied.</summary>
+    private sealed record RunWaiter(TaskCompletionSource<FunctionRun>? Source, bool TrackOutcome, TaskCompletionSource<long>? Loop);
 
     private sealed record OutcomeWaiter(long Seq, TaskCompletionSource<long> Source);
 }
