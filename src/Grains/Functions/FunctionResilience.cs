@@ -59,7 +59,8 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     /// <remarks>
     /// A closed circuit lets every call through, so making the first attempt before the breaker sees it changes nothing
     /// but the moment it is counted. Should the circuit open while that attempt is out, the breaker refuses the outcome
-    /// it is handed; the call was made all the same, so what it did is the answer.
+    /// it is handed, and should the deadline pass between the answer and the pipeline, the pipeline refuses to start;
+    /// the call was made all the same, so what it did is the answer.
     /// </remarks>
     private static async ValueTask<Outcome<FunctionResult>> CallThenPassAsync(
         ResiliencePipeline<FunctionResult> pipeline, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call, TaskScheduler caller)
@@ -81,7 +82,9 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
             static (context, state) => state.First.Take() is { } earlier ? ValueTask.FromResult(earlier) : Attempt(context, (state.Call, state.Caller)),
             context,
             (First: first, Call: call, Caller: caller)).ConfigureAwait(false);
-        return outcome.Exception is BrokenCircuitException && !first.Taken ? made : outcome;
+        // Handed back untaken, the attempt was never judged: the circuit opened while it was out, or the deadline passed
+        // after its answer came. Either way the call was made, and what it did is the answer.
+        return first.Taken ? outcome : made;
     }
 
     /// <summary>

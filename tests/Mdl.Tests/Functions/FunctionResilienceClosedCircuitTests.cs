@@ -88,4 +88,29 @@ public sealed class FunctionResilienceClosedCircuitTests
         Assert.Null(outcome.Exception);
         Assert.True(outcome.Result!.Succeeded);
     }
+
+    [Fact]
+    public async Task A_call_that_answered_just_before_its_deadline_is_not_reported_as_timed_out()
+    {
+        // The deadline passes after the answer came and before the pipeline judges it: the pipeline refuses to start on a
+        // cancelled context, but the call was made and succeeded.
+        var resilience = Resilience(minimumThroughput: 2, failureRatio: 0.5);
+        using var deadline = new CancellationTokenSource();
+        var context = ResilienceContextPool.Shared.Get(Once.Name, continueOnCapturedContext: false, deadline.Token);
+        try
+        {
+            var outcome = await resilience.ExecuteOutcomeAsync(Once, context, _ =>
+            {
+                deadline.Cancel();
+                return Task.FromResult(FunctionResult.Success(null));
+            });
+
+            Assert.Null(outcome.Exception);
+            Assert.True(outcome.Result!.Succeeded);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
 }
