@@ -225,6 +225,10 @@ await using (var cluster = await BenchCluster.StartAsync(
         var durableRounds = new List<double>();
         var cpuPerDurableCall = new List<double>();
         var bytesPerLoop = new List<double>();
+        var workItemsPerLoop = new List<double>();
+        var workItemsPerCall = new List<double>();
+        var workItemsPerDurableCall = new List<double>();
+        var workItemsPerShapedCall = new List<double>();
         var bytesPerCall = new List<double>();
         var bytesPerDurableCall = new List<double>();
         var shapedRounds = new List<double>();
@@ -241,6 +245,7 @@ await using (var cluster = await BenchCluster.StartAsync(
                 durableRounds.Add(durable.PerSecond);
                 cpuPerDurableCall.Add(durable.CpuMsPerCall);
                 bytesPerDurableCall.Add(durable.BytesPerCall);
+                workItemsPerDurableCall.Add(durable.WorkItemsPerCall);
                 Step($"durable baseline round {round + 1}: {durable.PerSecond:N0} calls/s ({durable.CpuMsPerCall:0.000} CPU ms, {durable.BytesPerCall:N0} B allocated each)");
             }
 
@@ -250,6 +255,7 @@ await using (var cluster = await BenchCluster.StartAsync(
                 shapedRounds.Add(shaped.PerSecond);
                 cpuPerShapedCall.Add(shaped.CpuMsPerCall);
                 bytesPerShapedCall.Add(shaped.BytesPerCall);
+                workItemsPerShapedCall.Add(shaped.WorkItemsPerCall);
                 Step($"shaped chain round {round + 1} (the loop's messages and write, no MDL logic): {shaped.PerSecond:N0} calls/s " +
                     $"({shaped.CpuMsPerCall:0.000} CPU ms, {shaped.BytesPerCall:N0} B allocated each), ratio to the bare chain {shaped.PerSecond / calls.PerSecond:0.000}");
             }
@@ -264,8 +270,10 @@ await using (var cluster = await BenchCluster.StartAsync(
             cpuPerCall.Add(calls.CpuMsPerCall);
             bytesPerLoop.Add(loops.BytesPerLoop);
             bytesPerCall.Add(calls.BytesPerCall);
-            Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms, {calls.BytesPerCall:N0} B each), " +
-                $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms, {loops.BytesPerLoop:N0} B each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
+            workItemsPerLoop.Add(loops.WorkItemsPerLoop);
+            workItemsPerCall.Add(calls.WorkItemsPerCall);
+            Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms, {calls.BytesPerCall:N0} B, {calls.WorkItemsPerCall:0.0} work items each), " +
+                $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms, {loops.BytesPerLoop:N0} B, {loops.WorkItemsPerLoop:0.0} work items each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
                 $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each; {loops.HistoryWritesPerLoop:0.00} history writes per loop)");
         }
 
@@ -282,12 +290,15 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["cpuCostRatio"] = Percentiles.Round(cpuPerCall.Average() / cpuPerLoop.Average());
         results.Details["allocatedBytesPerLoop"] = Math.Round(bytesPerLoop.Average());
         results.Details["allocatedBytesPerBaselineCall"] = Math.Round(bytesPerCall.Average());
+        results.Details["workItemsPerLoop"] = Percentiles.Round(workItemsPerLoop.Average(), 2);
+        results.Details["workItemsPerBaselineCall"] = Percentiles.Round(workItemsPerCall.Average(), 2);
         if (durableRounds.Count > 0)
         {
             results.Details["durableBaselineCallsPerSecond"] = Percentiles.Round(durableRounds.Average(), 1);
             results.Details["durableBaselineCallsPerSecondRounds"] = durableRounds;
             results.Details["cpuMsPerDurableBaselineCall"] = Percentiles.Round(cpuPerDurableCall.Average(), 4);
             results.Details["allocatedBytesPerDurableBaselineCall"] = Math.Round(bytesPerDurableCall.Average());
+            results.Details["workItemsPerDurableBaselineCall"] = Percentiles.Round(workItemsPerDurableCall.Average(), 2);
             results.Details["throughputRatioVsDurableBaseline"] = Percentiles.Round(loopRounds.Average() / durableRounds.Average());
         }
 
@@ -298,6 +309,7 @@ await using (var cluster = await BenchCluster.StartAsync(
             results.Details["shapedCallsPerSecondRounds"] = shapedRounds;
             results.Details["cpuMsPerShapedCall"] = Percentiles.Round(cpuPerShapedCall.Average(), 4);
             results.Details["allocatedBytesPerShapedCall"] = Math.Round(bytesPerShapedCall.Average());
+            results.Details["workItemsPerShapedCall"] = Percentiles.Round(workItemsPerShapedCall.Average(), 2);
             results.Details["shapedRatioToBaseline"] = Percentiles.Round(shapedRounds.Average() / baselineRounds.Average());
             results.Details["throughputRatioVsShaped"] = Percentiles.Round(loopRounds.Average() / shapedRounds.Average());
 

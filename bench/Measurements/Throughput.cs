@@ -30,13 +30,20 @@ internal static class Throughput
     /// <param name="WriteMs">Mean time of one goal-state write (serialise + memory storage grain).</param>
     /// <param name="CpuMsPerLoop">Process CPU time per loop: what one loop costs, whatever else the machine is doing.</param>
     /// <param name="BytesPerLoop">Managed bytes allocated per loop: what the loop costs the GC, independent of the machine's load.</param>
-    public sealed record LoopFigures(double PerSecond, double WritesPerLoop, double HistoryWritesPerLoop, double WriteMs, double CpuMsPerLoop, double BytesPerLoop);
+    /// <param name="WorkItemsPerLoop">
+    /// Work items the thread pool completed per loop: the turns, continuations and message steps a loop is cut into, each
+    /// queued and dispatched. Like the bytes, it hardly depends on the machine's load, so it shows an asynchronous layer
+    /// added or removed where the CPU figures cannot.
+    /// </param>
+    public sealed record LoopFigures(
+        double PerSecond, double WritesPerLoop, double HistoryWritesPerLoop, double WriteMs, double CpuMsPerLoop, double BytesPerLoop, double WorkItemsPerLoop);
 
     /// <summary>What one baseline window measured.</summary>
     /// <param name="PerSecond">Calls per second.</param>
     /// <param name="CpuMsPerCall">Process CPU time per call.</param>
     /// <param name="BytesPerCall">Managed bytes allocated per call.</param>
-    public sealed record CallFigures(double PerSecond, double CpuMsPerCall, double BytesPerCall);
+    /// <param name="WorkItemsPerCall">Work items the thread pool completed per call.</param>
+    public sealed record CallFigures(double PerSecond, double CpuMsPerCall, double BytesPerCall, double WorkItemsPerCall);
 
     /// <summary>
     /// Full loops: one call with a confirming and a low reading → decide (written ahead) → the function runs → its outcome
@@ -82,7 +89,8 @@ internal static class Throughput
             figures.Completed == 0 ? 0 : (double)historyWrites / figures.Completed,
             Percentiles.Ms(0, ticks) / Math.Max(1, writes),
             figures.CpuMsPerUnit,
-            figures.BytesPerUnit);
+            figures.BytesPerUnit,
+            figures.WorkItemsPerUnit);
     }
 
     private static async Task<long> Loop(Task<long> applied, Task<ObserveReceipt> receipt)
@@ -96,7 +104,7 @@ internal static class Throughput
     {
         var figures = await MeasureAsync(concurrency, timing, keys, async index =>
             await Waits.Bounded(client.GetGrain<IBaselineFrontGrain>(index).CallAsync(index), "a baseline call"), "baseline");
-        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit, figures.WorkItemsPerUnit);
     }
 
     /// <summary>Durable baseline calls: client → front grain that writes its state → stateless worker and back.</summary>
@@ -104,7 +112,7 @@ internal static class Throughput
     {
         var figures = await MeasureAsync(concurrency, timing, keys, async index =>
             await Waits.Bounded(client.GetGrain<IBaselineDurableFrontGrain>(index).CallAsync(index), "a durable baseline call"), "durable baseline");
-        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit, figures.WorkItemsPerUnit);
     }
 
     /// <summary>
@@ -121,10 +129,10 @@ internal static class Throughput
             await Waits.Bounded(
                 fronts.For(ids[index]).ObserveAsync([BenchDefinitions.Confirm(), BenchDefinitions.Trigger()]),
                 "a shaped chain call"), "shaped chain");
-        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit);
+        return new CallFigures(figures.PerSecond, figures.CpuMsPerUnit, figures.BytesPerUnit, figures.WorkItemsPerUnit);
     }
 
-    private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit, double BytesPerUnit)> MeasureAsync(
+    private static async Task<(double PerSecond, long Completed, double CpuMsPerUnit, double BytesPerUnit, double WorkItemsPerUnit)> MeasureAsync(
         int concurrency, Timing timing, int keys, Func<int, Task> unit, string label, Action? onWindowStart = null)
     {
         var completed = 0L;
@@ -151,6 +159,7 @@ internal static class Throughput
         using var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var allocated0 = GC.GetTotalAllocatedBytes();
+        var workItems0 = ThreadPool.CompletedWorkItemCount;
         var start = Interlocked.Read(ref completed);
         var clock = Stopwatch.StartNew();
         await Task.Delay(timing.Window);
@@ -159,9 +168,10 @@ internal static class Throughput
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
         var allocated = GC.GetTotalAllocatedBytes() - allocated0;
+        var workItems = ThreadPool.CompletedWorkItemCount - workItems0;
         await stop.CancelAsync();
         await Task.WhenAll(workers).WaitAsync(Waits.Step);
         return (Percentiles.Round(done / elapsed.TotalSeconds, 1), done, Percentiles.Round(cpu.TotalMilliseconds / Math.Max(1, done), 4),
-            Math.Round((double)allocated / Math.Max(1, done)));
+            Math.Round((double)allocated / Math.Max(1, done)), Math.Round((double)workItems / Math.Max(1, done), 2));
     }
 }
