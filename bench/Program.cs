@@ -246,7 +246,7 @@ await using (var cluster = await BenchCluster.StartAsync(
                 cpuPerDurableCall.Add(durable.CpuMsPerCall);
                 bytesPerDurableCall.Add(durable.BytesPerCall);
                 workItemsPerDurableCall.Add(durable.WorkItemsPerCall);
-                Step($"durable baseline round {round + 1}: {durable.PerSecond:N0} calls/s ({durable.CpuMsPerCall:0.000} CPU ms, {durable.BytesPerCall:N0} B allocated each)");
+                Step($"durable baseline round {round + 1}: {durable.PerSecond:N0} calls/s ({durable.CpuMsPerCall:0.000} CPU ms, {durable.BytesPerCall:N0} B allocated, {durable.WorkItemsPerCall:0.0} work items each)");
             }
 
             if (plan.ShapedBaseline)
@@ -257,7 +257,7 @@ await using (var cluster = await BenchCluster.StartAsync(
                 bytesPerShapedCall.Add(shaped.BytesPerCall);
                 workItemsPerShapedCall.Add(shaped.WorkItemsPerCall);
                 Step($"shaped chain round {round + 1} (the loop's messages and write, no MDL logic): {shaped.PerSecond:N0} calls/s " +
-                    $"({shaped.CpuMsPerCall:0.000} CPU ms, {shaped.BytesPerCall:N0} B allocated each), ratio to the bare chain {shaped.PerSecond / calls.PerSecond:0.000}");
+                    $"({shaped.CpuMsPerCall:0.000} CPU ms, {shaped.BytesPerCall:N0} B allocated, {shaped.WorkItemsPerCall:0.0} work items each), ratio to the bare chain {shaped.PerSecond / calls.PerSecond:0.000}");
             }
 
             baselineRounds.Add(calls.PerSecond);
