@@ -65,6 +65,8 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     private static async ValueTask<Outcome<FunctionResult>> CallThenPassAsync(
         ResiliencePipeline<FunctionResult> pipeline, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call, TaskScheduler caller)
     {
+        // Attempt's body, written out rather than awaited: awaiting Attempt would put its own state machine under this
+        // one, the layer this path exists to save.
         Outcome<FunctionResult> made;
         try
         {

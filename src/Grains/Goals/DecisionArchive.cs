@@ -62,7 +62,6 @@ public sealed class DecisionArchive : IEnumerable<DecisionRecord>
     /// <summary>The decision with sequence number <paramref name="seq"/>, decoded; null when not held.</summary>
     public DecisionRecord? Find(long seq) => IndexOf(seq) is var index and >= 0 ? RecordAt(index) : null;
 
-
     /// <summary>
     /// Merges <paramref name="batch"/> in, as <see cref="DecisionMerge.Into"/> merges records (a decision held already
     /// gains the outcome the batch brings), then keeps the newest <paramref name="keep"/>. The batch comes from
