@@ -338,10 +338,23 @@ public sealed class GoalEngine
         // into the state, so the outcome is saved with the goal's next write.
         // Without the record (its history could not be read) the outcome still rides on a bare record of the same seq;
         // archiving merges the outcome into the full record the history holds (DecisionMerge.Merge).
-        var decision = (FindDecision(seq) ?? (archived?.Seq == seq ? archived : null)) is { } found
-            ? found with { Outcome = outcome }
-            : new DecisionRecord { Seq = seq, GoalId = GoalId, Chosen = pending.Function, Outcome = outcome };
-        DecisionMerge.Into(State.Decisions, [decision], int.MaxValue);
+        DecisionRecord decision;
+        var held = DecisionMerge.FindIndex(State.Decisions, seq);
+        if (held >= 0)
+        {
+            // The usual case, the decision still waiting in the state: the record with the outcome takes its place. Merging
+            // it in would make a second copy of it (DecisionMerge.Merge puts an incoming outcome on the record held).
+            decision = State.Decisions[held] with { Outcome = outcome };
+            State.Decisions[held] = decision;
+        }
+        else
+        {
+            decision = (FindDecision(seq) ?? (archived?.Seq == seq ? archived : null)) is { } found
+                ? found with { Outcome = outcome }
+                : new DecisionRecord { Seq = seq, GoalId = GoalId, Chosen = pending.Function, Outcome = outcome };
+            DecisionMerge.Into(State.Decisions, [decision], int.MaxValue);
+        }
+
         if (_newestArchived?.Seq == seq)
         {
             _newestArchived = null; // the state holds the newer copy now

@@ -525,6 +525,23 @@ public sealed class GoalEngineTests
     }
 
     [Fact]
+    public void CompleteAction_puts_the_returned_record_itself_in_the_state_with_everything_the_decision_had()
+    {
+        var engine = Engine(Goal());
+        engine.Observe(Reading(5), T0);
+        Decide(engine, new FakeFunctionDirectory(Boost()), T0);
+        var decided = engine.State.Decisions[^1];
+
+        var (decision, _) = Assert.NotNull(engine.CompleteAction(1, Succeeded(T0), T0));
+
+        // One record with the outcome, not a second copy of it: the goal's next write carries, and keeps the bytes of,
+        // the very record the caller was handed.
+        Assert.Same(decision, Assert.Single(engine.State.Decisions));
+        Assert.Equal(decided with { Outcome = decision.Outcome }, decision);
+        Assert.NotEmpty(decision.Candidates);
+    }
+
+    [Fact]
     public void RecordResult_keeps_the_first_result_of_an_in_flight_call_and_a_reissue_carries_it()
     {
         var engine = Engine(Goal());
