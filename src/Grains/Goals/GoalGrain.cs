@@ -315,7 +315,7 @@ internal sealed class GoalGrain(
         var duplicates = 0;
         // Sized for the usual call: one decision, one action.
         var actions = new List<ActionStart>(1);
-        var decided = new List<DecisionRecord>(1);
+        var decided = DecidedForWatchers();
         List<Activity>? loops = null; // only when something listens to the loop's spans
         var changed = false;
 
@@ -436,7 +436,7 @@ internal sealed class GoalGrain(
     private async Task DecideAndActAsync(Observation trigger)
     {
         var actions = new List<ActionStart>();
-        var decided = new List<DecisionRecord>();
+        var decided = DecidedForWatchers();
         using (var loop = StartLoop(trigger))
         {
             await DecideAsync(trigger, actions, decided, time.GetUtcNow(), MdlTelemetry.ObservationArrived(), loop?.Context ?? default);
@@ -485,7 +485,7 @@ internal sealed class GoalGrain(
     /// for seconds), when the clock is read again.
     /// </summary>
     private async ValueTask<DateTimeOffset> DecideAsync(
-        Observation trigger, List<ActionStart> actions, List<DecisionRecord> decided, DateTimeOffset now, long arrivedAt, ActivityContext loop)
+        Observation trigger, List<ActionStart> actions, List<DecisionRecord>? decided, DateTimeOffset now, long arrivedAt, ActivityContext loop)
     {
         var started = MdlTelemetry.StageStarted();
         DecisionContext? context;
@@ -528,7 +528,7 @@ internal sealed class GoalGrain(
             actions.Add(new ActionStart(action, arrivedAt, loop));
         }
 
-        decided.Add(decision);
+        decided?.Add(decision);
         if (_audit is not null)
         {
             AuditDecision(decision);
@@ -698,7 +698,8 @@ internal sealed class GoalGrain(
 
         // The outcome is an observation like any other: straight back into Observe, no polling.
         var actions = new List<ActionStart>();
-        var decided = new List<DecisionRecord> { decision };
+        var decided = DecidedForWatchers();
+        decided?.Add(decision);
         using (var loop = StartLoop(result))
         {
             if (_engine.IsActive)
@@ -803,10 +804,16 @@ internal sealed class GoalGrain(
         }
     }
 
+    /// <summary>
+    /// A list to collect a call's decisions in for <see cref="Notify"/>, or null when nobody watches the goal: most goals
+    /// are never watched, and the list was made for every observation and every outcome.
+    /// </summary>
+    private List<DecisionRecord>? DecidedForWatchers() => _watchers is { Count: > 0 } ? new(1) : null;
+
     /// <summary>Tells watchers of decisions once they are durable, so nobody sees a decision a failed write loses.</summary>
-    private void Notify(List<DecisionRecord> decisions)
+    private void Notify(List<DecisionRecord>? decisions)
     {
-        if (_watchers is not { Count: > 0 } watchers)
+        if (decisions is null || _watchers is not { Count: > 0 } watchers)
         {
             return;
         }
