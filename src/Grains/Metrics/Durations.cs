@@ -38,6 +38,45 @@ public static class Durations
         }
     }
 
+    // The texts last parsed on this thread and what they gave, a few at a time. A goal reads its metrics' windows several
+    // times per observation (aggregate, trim, next expiry), always the same strings of its definition and the spend
+    // window, and each parse went through XmlConvert; the same string instance is the same duration.
+    private const int Remembered = 4;
+
+    [ThreadStatic]
+    private static (string? Text, bool Parsed, TimeSpan Duration)[]? t_recent;
+
+    [ThreadStatic]
+    private static int t_next;
+
+    /// <summary>
+    /// <see cref="TryParse"/>, remembering the last few texts parsed on this thread: for definition strings read again and
+    /// again (a metric's window).
+    /// </summary>
+    public static bool TryParseCached(string? text, out TimeSpan duration)
+    {
+        if (text is null)
+        {
+            duration = default;
+            return false;
+        }
+
+        var recent = t_recent ??= new (string?, bool, TimeSpan)[Remembered];
+        foreach (var (known, parsed, value) in recent)
+        {
+            if (ReferenceEquals(known, text))
+            {
+                duration = value;
+                return parsed;
+            }
+        }
+
+        var ok = TryParse(text, out duration);
+        recent[t_next] = (text, ok, duration);
+        t_next = (t_next + 1) % Remembered;
+        return ok;
+    }
+
     /// <summary>Parses <paramref name="text"/>, or returns <paramref name="fallback"/> when it is absent or invalid.</summary>
     public static TimeSpan ParseOr(string? text, TimeSpan fallback) => TryParse(text, out var d) ? d : fallback;
 }

@@ -150,9 +150,16 @@ public static class MetricAggregation
     {
         if (Window(mapping) is { } window && state.Buckets is { Count: > 0 } buckets)
         {
+            // A loop, not a predicate capturing the bounds: this runs for every metric before every write.
             var from = (now - window).UtcTicks;
             var width = BucketWidth(window).Ticks;
-            buckets.RemoveAll(b => b.StartTicks + width <= from);
+            for (var i = buckets.Count - 1; i >= 0; i--)
+            {
+                if (buckets[i].StartTicks + width <= from)
+                {
+                    buckets.RemoveAt(i);
+                }
+            }
         }
     }
 
@@ -169,27 +176,45 @@ public static class MetricAggregation
 
         var width = BucketWidth(window).Ticks;
         var from = (now - window).UtcTicks;
-        var oldest = buckets.Where(b => b.StartTicks + width > from).Select(b => b.StartTicks).DefaultIfEmpty(long.MaxValue).Min();
+        var oldest = long.MaxValue;
+        foreach (var bucket in buckets)
+        {
+            if (bucket.StartTicks + width > from && bucket.StartTicks < oldest)
+            {
+                oldest = bucket.StartTicks;
+            }
+        }
+
         return oldest == long.MaxValue ? null : new DateTimeOffset(oldest + width + window.Ticks, TimeSpan.Zero);
     }
 
     /// <summary>Follows a dotted path (<c>a.b.c</c>) through JSON objects.</summary>
     public static bool TryGetPath(JsonElement root, string path, out JsonElement element)
     {
+        // Segment by segment over the path's characters: splitting it made an array and a string per segment for every
+        // observation a metric reads.
         element = root;
-        foreach (var segment in path.Split('.'))
+        var rest = path.AsSpan();
+        while (true)
         {
+            var dot = rest.IndexOf('.');
+            var segment = dot < 0 ? rest : rest[..dot];
             if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(segment, out element))
             {
                 return false;
             }
-        }
 
-        return true;
+            if (dot < 0)
+            {
+                return true;
+            }
+
+            rest = rest[(dot + 1)..];
+        }
     }
 
     private static TimeSpan? Window(MetricMapping mapping) =>
-        Durations.TryParse(mapping.Window, out var window) ? window : null;
+        Durations.TryParseCached(mapping.Window, out var window) ? window : null;
 
     private static TimeSpan BucketWidth(TimeSpan window) =>
         TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, window.Ticks / BucketsPerWindow));

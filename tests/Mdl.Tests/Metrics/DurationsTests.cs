@@ -42,6 +42,21 @@ public sealed class DurationsTests
     }
 
     [Fact]
+    public void TryParseCached_answers_as_TryParse_for_more_texts_than_it_remembers()
+    {
+        // Twice over, in an order that makes the remembered texts go round: each answer must be the text's own.
+        string?[] texts = ["PT5M", "P1D", "soon", "PT0.5S", "P1W", null, "PT0S", "PT1H30M", new string("PT5M".AsSpan())];
+        for (var pass = 0; pass < 2; pass++)
+        {
+            foreach (var text in texts)
+            {
+                Assert.Equal(Durations.TryParse(text, out var expected), Durations.TryParseCached(text, out var cached));
+                Assert.Equal(expected, cached);
+            }
+        }
+    }
+
+    [Fact]
     public void ParseOr_falls_back_when_absent_or_invalid()
     {
         var fallback = TimeSpan.FromMinutes(10);

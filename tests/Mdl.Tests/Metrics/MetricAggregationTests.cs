@@ -350,6 +350,14 @@ public sealed class MetricAggregationTests
         Assert.False(MetricAggregation.TryGetPath(root, "a.c", out _));
         Assert.False(MetricAggregation.TryGetPath(root, "x.0", out _));
         Assert.False(MetricAggregation.TryGetPath(root, "a.b.c.d", out _));
+        Assert.False(MetricAggregation.TryGetPath(root, "a..b", out _));
+        Assert.False(MetricAggregation.TryGetPath(root, "a.", out _));
+
+        // A segment is a whole property name, and an empty one names the property "" as it did when the path was split.
+        var odd = JsonDocument.Parse("""{"":{"v":1},"a.b":2}""").RootElement;
+        Assert.True(MetricAggregation.TryGetPath(odd, ".v", out var v));
+        Assert.Equal(1, v.GetInt32());
+        Assert.False(MetricAggregation.TryGetPath(odd, "a.b", out _));
     }
 
     /// <summary>Feeds <paramref name="values"/> through the mapping exactly as the engine does: match, sample, add.</summary>
