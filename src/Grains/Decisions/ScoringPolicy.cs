@@ -72,11 +72,12 @@ public sealed class ScoringPolicy : IDecisionPolicy
                 evaluations, null, null, $"no action: best utility {Format(best.Utility!.Value)} ({best.Function}) is not positive", gaps);
         }
 
+        // Formatted in one string, not through Format's: every decision that acts has this reason.
         return new DecisionProposal(
             evaluations,
             best.Function,
             best.Utility,
-            $"chose {best.Function}: utility {Format(best.Utility!.Value)}, best of {scored} scored",
+            string.Create(CultureInfo.InvariantCulture, $"chose {best.Function}: utility {best.Utility!.Value:0.####}, best of {scored} scored"),
             gaps);
     }
 

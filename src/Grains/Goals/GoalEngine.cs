@@ -944,11 +944,19 @@ public sealed class GoalEngine
             }
 
             writer.WriteStartObject("metrics");
-            foreach (var (metric, value) in call.Context.Projected)
+            if (call.Context.Projected is Dictionary<string, double?> projected)
             {
-                if (value is { } known)
+                // The engine's own projection (Projected): enumerated as the dictionary it is, not through a boxed enumerator.
+                foreach (var (metric, value) in projected)
                 {
-                    writer.WriteNumber(metric, known);
+                    WriteKnown(writer, metric, value);
+                }
+            }
+            else
+            {
+                foreach (var (metric, value) in call.Context.Projected)
+                {
+                    WriteKnown(writer, metric, value);
                 }
             }
 
@@ -961,6 +969,14 @@ public sealed class GoalEngine
             writer.WriteEndObject();
             writer.WriteEndObject();
         });
+
+    private static void WriteKnown(Utf8JsonWriter writer, string metric, double? value)
+    {
+        if (value is { } known)
+        {
+            writer.WriteNumber(metric, known);
+        }
+    }
 
     /// <summary>Whether a metric of the goal is mapped from <c>action.result</c> observations, so reads their data.</summary>
     private bool MapsActionResults()
