@@ -1,6 +1,6 @@
 // Sums the GCAllocationTick events of an EventPipe trace (dotnet-trace with the runtime's GC keyword at verbose level) by
 // allocated type and by type plus its innermost frames: where a window's managed bytes go.
-//   dotnet run -c Release --project bench/probe/AllocTicks -- TRACE.nettrace [FRAMES] [TYPE (stacks of that type only)]
+//   dotnet run -c Release --project bench/probe/AllocTicks -- TRACE.nettrace [FRAMES] [TYPE (stacks of that type only; "" for all)] [STACKS (default 25)]
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
@@ -11,7 +11,7 @@ if (args.Length < 1)
 }
 
 var depth = args.Length > 1 ? int.Parse(args[1]) : 8;
-var onlyType = args.Length > 2 ? args[2] : null; // the stacks of this type only
+var onlyType = args.Length > 2 && args[2].Length > 0 ? args[2] : null; // the stacks of this type only
 var byType = new Dictionary<string, long>();
 var byStack = new Dictionary<string, long>();
 long total = 0;
@@ -80,7 +80,7 @@ foreach (var (type, bytes) in byType.OrderByDescending(x => x.Value).Take(25))
 }
 
 Console.WriteLine("by type and innermost frames:");
-foreach (var (stack, bytes) in byStack.OrderByDescending(x => x.Value).Take(25))
+foreach (var (stack, bytes) in byStack.OrderByDescending(x => x.Value).Take(args.Length > 3 ? int.Parse(args[3]) : 25))
 {
     Console.WriteLine($"{100.0 * bytes / total,6:F2} %  {stack}");
 }
