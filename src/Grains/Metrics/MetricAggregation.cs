@@ -150,16 +150,20 @@ public static class MetricAggregation
     {
         if (Window(mapping) is { } window && state.Buckets is { Count: > 0 } buckets)
         {
-            // A loop, not a predicate capturing the bounds: this runs for every metric before every write.
+            // Kept buckets moved up in one pass, in order, rather than a predicate capturing the bounds: this runs for
+            // every windowed metric before every write.
             var from = (now - window).UtcTicks;
             var width = BucketWidth(window).Ticks;
-            for (var i = buckets.Count - 1; i >= 0; i--)
+            var kept = 0;
+            for (var i = 0; i < buckets.Count; i++)
             {
-                if (buckets[i].StartTicks + width <= from)
+                if (buckets[i].StartTicks + width > from)
                 {
-                    buckets.RemoveAt(i);
+                    buckets[kept++] = buckets[i];
                 }
             }
+
+            buckets.RemoveRange(kept, buckets.Count - kept);
         }
     }
 
