@@ -26,6 +26,9 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     /// <summary>Gives back a context from <see cref="Rent"/>.</summary>
     public static void Return(ResilienceContext context) => ResilienceContextPool.Shared.Return(context);
 
+    private Entry EntryOf(FunctionDescriptor descriptor) =>
+        _pipelines.GetOrAdd(descriptor.Name, static (_, known) => known.Self.Build(known.Descriptor), (Self: this, Descriptor: descriptor));
+
     /// <summary>
     /// Calls <paramref name="call"/> for <paramref name="descriptor"/> through its pipeline, within the timeout
     /// <paramref name="context"/> was rented for (all attempts together, cancelled up to <see cref="CallDeadlines.Slot"/>
@@ -43,49 +46,81 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     public ValueTask<Outcome<FunctionResult>> ExecuteOutcomeAsync(
         FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call)
     {
-        var entry = _pipelines.GetOrAdd(descriptor.Name, static (_, known) => known.Self.Build(known.Descriptor), (Self: this, Descriptor: descriptor));
-        return entry.Circuit == CircuitState.Closed
-            ? CallThenPassAsync(entry.Pipeline, context, call, TaskScheduler.Current)
-            : entry.Pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
+        var pipeline = EntryOf(descriptor).Pipeline;
+        return StartIfClosed(descriptor, context, call) is { } first
+            ? CallThenPassAsync(pipeline, context, call, first, TaskScheduler.Current)
+            : pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
     }
 
     /// <summary>
-    /// A call while the circuit is closed, the usual case: the first attempt is made at once, and its outcome then passes
-    /// through the pipeline, whose breaker counts it and whose retry judges it as if the pipeline had made the attempt
-    /// itself; a retry makes its attempts through <see cref="Attempt"/>. Polly's strategies suspend only when their
-    /// attempt does, so a first attempt that succeeded passes through them at once: the call costs one asynchronous
-    /// layer, this one, instead of one per strategy and one per attempt.
+    /// While <paramref name="descriptor"/>'s circuit is closed, the usual case, makes the first attempt of a call at once,
+    /// on the caller's scheduler and within <paramref name="context"/>'s deadline, and returns it; null otherwise, when
+    /// the call must go through <see cref="ExecuteOutcomeAsync"/>. Its outcome, answer or exception, must then be handed
+    /// to <see cref="PassAsync"/>, whose breaker counts it and whose retry judges it as if the pipeline had made the
+    /// attempt itself. A goal awaits the attempt and then the pass in its own turn: a success passes through Polly's
+    /// strategies without suspending, so the call costs the goal no asynchronous layer but its own.
     /// </summary>
     /// <remarks>
     /// A closed circuit lets every call through, so making the first attempt before the breaker sees it changes nothing
     /// but the moment it is counted. Should the circuit open while that attempt is out, the breaker refuses the outcome
     /// it is handed, and should the deadline pass between the answer and the pipeline, the pipeline refuses to start;
-    /// the call was made all the same, so what it did is the answer.
+    /// the call was made all the same, so what it did is the answer (<see cref="PassAsync"/>).
     /// </remarks>
-    private static async ValueTask<Outcome<FunctionResult>> CallThenPassAsync(
-        ResiliencePipeline<FunctionResult> pipeline, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call, TaskScheduler caller)
+    public Task<FunctionResult>? StartIfClosed(
+        FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call) =>
+        EntryOf(descriptor).Circuit == CircuitState.Closed
+            ? OnScheduler(TaskScheduler.Current, call, context.CancellationToken).WaitAsync(context.CancellationToken)
+            : null;
+
+    /// <summary>
+    /// Hands the outcome <paramref name="made"/> of the attempt <see cref="StartIfClosed"/> made to
+    /// <paramref name="descriptor"/>'s pipeline, and answers the pipeline's outcome; a retry makes its attempts through
+    /// <paramref name="call"/>, starting them on the caller's scheduler. Should the pipeline hand the attempt back
+    /// untaken (the circuit opened while it was out, or the deadline passed after its answer came), the attempt's own
+    /// outcome is the answer.
+    /// </summary>
+    public ValueTask<Outcome<FunctionResult>> PassAsync(
+        FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call, Outcome<FunctionResult> made) =>
+        PassAsync(EntryOf(descriptor).Pipeline, context, call, made, TaskScheduler.Current);
+
+    /// <summary>
+    /// The outcome of <paramref name="completed"/>, an attempt that has completed: its answer, or the exception awaiting
+    /// it would throw. A caller awaits the attempt without throwing (<see cref="ConfigureAwaitOptions.SuppressThrowing"/>)
+    /// and reads it here, which costs no asynchronous layer of its own.
+    /// </summary>
+    public static Outcome<FunctionResult> OutcomeOf(Task<FunctionResult> completed)
     {
-        // Attempt's body, written out rather than awaited: awaiting Attempt would put its own state machine under this
-        // one, the layer this path exists to save.
-        Outcome<FunctionResult> made;
         try
         {
-            var result = await OnScheduler(caller, call, context.CancellationToken)
-                .WaitAsync(context.CancellationToken).ConfigureAwait(false);
-            made = Outcome.FromResult(result);
+            return Outcome.FromResult(completed.GetAwaiter().GetResult());
         }
         catch (Exception exception)
         {
-            made = Outcome.FromException<FunctionResult>(exception);
+            return Outcome.FromException<FunctionResult>(exception);
         }
+    }
 
+    /// <summary>
+    /// <see cref="StartIfClosed"/>'s attempt and then <see cref="PassAsync"/>, for a caller that awaits one task: the
+    /// attempt's answer continues where it arrives, off the caller's scheduler, and a retry starts back on it.
+    /// </summary>
+    private static async ValueTask<Outcome<FunctionResult>> CallThenPassAsync(
+        ResiliencePipeline<FunctionResult> pipeline, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call,
+        Task<FunctionResult> first, TaskScheduler caller)
+    {
+        await ((Task)first).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return await PassAsync(pipeline, context, call, OutcomeOf(first), caller).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<Outcome<FunctionResult>> PassAsync(
+        ResiliencePipeline<FunctionResult> pipeline, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call,
+        Outcome<FunctionResult> made, TaskScheduler caller)
+    {
         var first = new MadeAttempt(made);
         var outcome = await pipeline.ExecuteOutcomeAsync(
             static (context, state) => state.First.Take() is { } earlier ? ValueTask.FromResult(earlier) : Attempt(context, (state.Call, state.Caller)),
             context,
             (First: first, Call: call, Caller: caller)).ConfigureAwait(false);
-        // Handed back untaken, the attempt was never judged: the circuit opened while it was out, or the deadline passed
-        // after its answer came. Either way the call was made, and what it did is the answer.
         return first.Taken ? outcome : made;
     }
 

@@ -16,6 +16,7 @@ using Orleans.Storage;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Orleans.Utilities;
+using Polly;
 using Polly.CircuitBreaker;
 
 namespace Mdl.Goals;
@@ -584,12 +585,23 @@ internal sealed class GoalGrain(
             }
             else if (functions.Find(request.Call.Function) is { } descriptor)
             {
-                // The pipeline awaited here, not through an async method around it: one async layer less per call.
+                // The attempt and the pipeline awaited here, not through an async method around them: while the circuit is
+                // closed the call suspends this turn only, and a success passes through the pipeline without suspending.
                 var context = resilience.Rent(descriptor, request.Timeout);
                 try
                 {
-                    var attempts = await resilience.ExecuteOutcomeAsync(
-                        descriptor, context, _ => functionGrains.Worker(request.Call.Function).InvokeAsync(request.Call));
+                    Func<CancellationToken, Task<FunctionResult>> call = _ => functionGrains.Worker(request.Call.Function).InvokeAsync(request.Call);
+                    Outcome<FunctionResult> attempts;
+                    if (resilience.StartIfClosed(descriptor, context, call) is { } first)
+                    {
+                        await ((Task)first).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+                        attempts = await resilience.PassAsync(descriptor, context, call, FunctionResilience.OutcomeOf(first));
+                    }
+                    else
+                    {
+                        attempts = await resilience.ExecuteOutcomeAsync(descriptor, context, call);
+                    }
+
                     attempts.ThrowIfException();
                     result = attempts.Result;
                 }

@@ -113,4 +113,25 @@ public sealed class FunctionResilienceClosedCircuitTests
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    [Fact]
+    public async Task The_outcome_of_a_completed_attempt_is_what_awaiting_it_gives()
+    {
+        // A goal awaits its first attempt without throwing and reads the outcome: an answer, a failure or a cancellation
+        // must reach the pipeline exactly as an awaited attempt's would.
+        var answer = FunctionResult.Success(null);
+        Assert.Same(answer, FunctionResilience.OutcomeOf(Task.FromResult(answer)).Result);
+
+        var failed = Task.FromException<FunctionResult>(new InvalidOperationException("refused"));
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => failed);
+        Assert.Same(thrown, FunctionResilience.OutcomeOf(failed).Exception);
+
+        using var deadline = new CancellationTokenSource();
+        await deadline.CancelAsync();
+        var cancelled = Task.FromCanceled<FunctionResult>(deadline.Token);
+        var stopped = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        var read = Assert.IsAssignableFrom<OperationCanceledException>(FunctionResilience.OutcomeOf(cancelled).Exception);
+        Assert.Equal(stopped.GetType(), read.GetType());
+        Assert.Equal(deadline.Token, read.CancellationToken);
+    }
 }

@@ -11,8 +11,10 @@ public sealed class FunctionResilienceSchedulingTests
 {
     private static readonly FunctionDescriptor Wobbly = new() { Name = "sched.wobbly", SideEffect = SideEffectClass.Idempotent };
 
-    [Fact]
-    public async Task Every_attempt_starts_on_the_callers_scheduler_and_the_caller_resumes_there()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_attempt_starts_on_the_callers_scheduler_and_the_caller_resumes_there(bool split)
     {
         var resilience = new FunctionResilience(
             Options.Create(new FunctionResilienceOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(5) }), TimeProvider.System);
@@ -34,11 +36,14 @@ public sealed class FunctionResilienceSchedulingTests
         var (result, resumedOn) = await Task.Factory.StartNew(
             async () =>
             {
-                // As a goal calls it: the context rented, the pipeline awaited, the context given back.
+                // As a goal calls it: the context rented, the first attempt and then the pipeline awaited (or the
+                // pipeline in one), the context given back.
                 var context = resilience.Rent(Wobbly, TimeSpan.FromSeconds(10));
                 try
                 {
-                    var outcome = await resilience.ExecuteOutcomeAsync(Wobbly, context, Attempt);
+                    var outcome = split && resilience.StartIfClosed(Wobbly, context, Attempt) is { } first
+                        ? await PassOnAsync(resilience, context, first)
+                        : await resilience.ExecuteOutcomeAsync(Wobbly, context, Attempt);
                     outcome.ThrowIfException();
                     return (outcome.Result!, TaskScheduler.Current);
                 }
@@ -53,6 +58,12 @@ public sealed class FunctionResilienceSchedulingTests
         Assert.Equal(3, attempts.Count);
         Assert.All(attempts, scheduler => Assert.Same(grain, scheduler));
         Assert.Same(grain, resumedOn);
+
+        async Task<Polly.Outcome<FunctionResult>> PassOnAsync(FunctionResilience resilience, Polly.ResilienceContext context, Task<FunctionResult> first)
+        {
+            await ((Task)first).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+            return await resilience.PassAsync(Wobbly, context, Attempt, FunctionResilience.OutcomeOf(first));
+        }
     }
 
     [Fact]
