@@ -44,7 +44,7 @@ internal static class BenchSignals
     /// <summary>
     /// Waits for the next run of the benchmark function for goal <paramref name="goalId"/> and for the goal to apply its
     /// outcome, as one task: what a throughput loop waits for. Completes once, when the outcome is applied, so the
-    /// harness's own signalling adds one completion to a loop, not two (a completion is a work item on the thread pool,
+    /// harness waits on one completion of its own, not two (a completion awaited is a work item on the thread pool,
     /// which a bare call does not pay). The run's moment is not kept; throughput counts loops, it does not time them.
     /// </summary>
     public static Task<long> ExpectLoop(string goalId)

@@ -18,7 +18,8 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
 
     /// <summary>
     /// A context for one call of <paramref name="descriptor"/> within <paramref name="timeout"/>, for
-    /// <see cref="ExecuteOutcomeAsync"/>; give it back with <see cref="Return"/> once that has completed.
+    /// <see cref="ExecuteOutcomeAsync"/> (or <see cref="StartIfClosed"/> and <see cref="PassAsync"/>); give it back with
+    /// <see cref="Return"/> once the call has completed.
     /// </summary>
     public ResilienceContext Rent(FunctionDescriptor descriptor, TimeSpan timeout) =>
         ResilienceContextPool.Shared.Get(descriptor.Name, continueOnCapturedContext: false, _deadlines.After(timeout));
@@ -46,10 +47,10 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     public ValueTask<Outcome<FunctionResult>> ExecuteOutcomeAsync(
         FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call)
     {
-        var pipeline = EntryOf(descriptor).Pipeline;
-        return StartIfClosed(descriptor, context, call) is { } first
-            ? CallThenPassAsync(pipeline, context, call, first, TaskScheduler.Current)
-            : pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
+        var entry = EntryOf(descriptor);
+        return StartIfClosed(entry, context, call) is { } first
+            ? CallThenPassAsync(entry.Pipeline, context, call, first, TaskScheduler.Current)
+            : entry.Pipeline.ExecuteOutcomeAsync(Attempt, context, (Call: call, Caller: TaskScheduler.Current));
     }
 
     /// <summary>
@@ -68,7 +69,11 @@ public sealed class FunctionResilience(IOptions<FunctionResilienceOptions> optio
     /// </remarks>
     public Task<FunctionResult>? StartIfClosed(
         FunctionDescriptor descriptor, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call) =>
-        EntryOf(descriptor).Circuit == CircuitState.Closed
+        StartIfClosed(EntryOf(descriptor), context, call);
+
+    private static Task<FunctionResult>? StartIfClosed(
+        Entry entry, ResilienceContext context, Func<CancellationToken, Task<FunctionResult>> call) =>
+        entry.Circuit == CircuitState.Closed
             ? OnScheduler(TaskScheduler.Current, call, context.CancellationToken).WaitAsync(context.CancellationToken)
             : null;
 

@@ -944,19 +944,15 @@ public sealed class GoalEngine
             }
 
             writer.WriteStartObject("metrics");
-            if (call.Context.Projected is Dictionary<string, double?> projected)
+
+            // The context is the engine's own (PrepareDecision), whose projection is a dictionary: enumerated as one, not
+            // through a boxed enumerator.
+            var projected = call.Context.Projected as Dictionary<string, double?> ?? new(call.Context.Projected);
+            foreach (var (metric, value) in projected)
             {
-                // The engine's own projection (Projected): enumerated as the dictionary it is, not through a boxed enumerator.
-                foreach (var (metric, value) in projected)
+                if (value is { } known)
                 {
-                    WriteKnown(writer, metric, value);
-                }
-            }
-            else
-            {
-                foreach (var (metric, value) in call.Context.Projected)
-                {
-                    WriteKnown(writer, metric, value);
+                    writer.WriteNumber(metric, known);
                 }
             }
 
@@ -969,14 +965,6 @@ public sealed class GoalEngine
             writer.WriteEndObject();
             writer.WriteEndObject();
         });
-
-    private static void WriteKnown(Utf8JsonWriter writer, string metric, double? value)
-    {
-        if (value is { } known)
-        {
-            writer.WriteNumber(metric, known);
-        }
-    }
 
     /// <summary>Whether a metric of the goal is mapped from <c>action.result</c> observations, so reads their data.</summary>
     private bool MapsActionResults()
