@@ -220,6 +220,7 @@ await using (var cluster = await BenchCluster.StartAsync(
         var writesPerLoop = new List<double>();
         var historyWritesPerLoop = new List<double>();
         var writeMs = new List<double>();
+        var writeBytes = new List<double>();
         var cpuPerLoop = new List<double>();
         var cpuPerCall = new List<double>();
         var durableRounds = new List<double>();
@@ -266,6 +267,11 @@ await using (var cluster = await BenchCluster.StartAsync(
             writesPerLoop.Add(loops.WritesPerLoop);
             historyWritesPerLoop.Add(loops.HistoryWritesPerLoop);
             writeMs.Add(loops.WriteMs);
+            if (loops.WriteBytes is { } bytes)
+            {
+                writeBytes.Add(bytes);
+            }
+
             cpuPerLoop.Add(loops.CpuMsPerLoop);
             cpuPerCall.Add(calls.CpuMsPerCall);
             bytesPerLoop.Add(loops.BytesPerLoop);
@@ -274,7 +280,8 @@ await using (var cluster = await BenchCluster.StartAsync(
             workItemsPerCall.Add(calls.WorkItemsPerCall);
             Step($"throughput round {round + 1}: baseline {calls.PerSecond:N0} calls/s ({calls.CpuMsPerCall:0.000} CPU ms, {calls.BytesPerCall:N0} B, {calls.WorkItemsPerCall:0.0} work items each), " +
                 $"loops {loops.PerSecond:N0}/s ({loops.CpuMsPerLoop:0.000} CPU ms, {loops.BytesPerLoop:N0} B, {loops.WorkItemsPerLoop:0.0} work items each), ratio {loops.PerSecond / calls.PerSecond:0.000} " +
-                $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms each; {loops.HistoryWritesPerLoop:0.00} history writes per loop)");
+                $"({loops.WritesPerLoop:0.00} goal writes per loop, {loops.WriteMs:0.000} ms{(loops.WriteBytes is { } size ? $" and {size:N0} B" : "")} each; " +
+                $"{loops.HistoryWritesPerLoop:0.00} history writes per loop)");
         }
 
         results.LoopsPerSecond = Percentiles.Round(loopRounds.Average(), 1);
@@ -285,6 +292,7 @@ await using (var cluster = await BenchCluster.StartAsync(
         results.Details["throughputGoalWritesPerLoop"] = Percentiles.Round(writesPerLoop.Average(), 2);
         results.Details["throughputHistoryWritesPerLoop"] = Percentiles.Round(historyWritesPerLoop.Average(), 2);
         results.Details["throughputGoalWriteMeanMs"] = Percentiles.Round(writeMs.Average());
+        results.Details["throughputGoalWriteMeanBytes"] = writeBytes.Count == 0 ? null : Math.Round(writeBytes.Average());
         results.Details["cpuMsPerLoop"] = Percentiles.Round(cpuPerLoop.Average(), 4);
         results.Details["cpuMsPerBaselineCall"] = Percentiles.Round(cpuPerCall.Average(), 4);
         results.Details["cpuCostRatio"] = Percentiles.Round(cpuPerCall.Average() / cpuPerLoop.Average());

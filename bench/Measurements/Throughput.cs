@@ -28,6 +28,10 @@ internal static class Throughput
     /// <param name="WritesPerLoop">Goal-state writes per loop.</param>
     /// <param name="HistoryWritesPerLoop">Decision-history writes per loop.</param>
     /// <param name="WriteMs">Mean time of one goal-state write (serialise + memory storage grain).</param>
+    /// <param name="WriteBytes">
+    /// Mean serialised size of one goal-state write, with the harness's in-process storage (<see cref="HeapGrainStorage"/>);
+    /// null with another storage, which the harness cannot see into.
+    /// </param>
     /// <param name="CpuMsPerLoop">Process CPU time per loop: what one loop costs, whatever else the machine is doing.</param>
     /// <param name="BytesPerLoop">Managed bytes allocated per loop: what the loop costs the GC, independent of the machine's load.</param>
     /// <param name="WorkItemsPerLoop">
@@ -36,7 +40,8 @@ internal static class Throughput
     /// added or removed where the CPU figures cannot.
     /// </param>
     public sealed record LoopFigures(
-        double PerSecond, double WritesPerLoop, double HistoryWritesPerLoop, double WriteMs, double CpuMsPerLoop, double BytesPerLoop, double WorkItemsPerLoop);
+        double PerSecond, double WritesPerLoop, double HistoryWritesPerLoop, double WriteMs, double? WriteBytes, double CpuMsPerLoop, double BytesPerLoop,
+        double WorkItemsPerLoop);
 
     /// <summary>What one baseline window measured.</summary>
     /// <param name="PerSecond">Calls per second.</param>
@@ -55,6 +60,8 @@ internal static class Throughput
         var writes0 = 0L;
         var history0 = 0L;
         var ticks0 = 0L;
+        var sized0 = 0L;
+        var sizedBytes0 = 0L;
         var figures = await MeasureAsync(concurrency, timing, goals.Ids.Length, async index =>
         {
             // One bound for the whole loop, as the baseline has one per call: a timer per awaited step would be the
@@ -78,16 +85,20 @@ internal static class Throughput
             writes0 = SignallingGrainStorage.GoalWrites;
             history0 = SignallingGrainStorage.HistoryWrites;
             ticks0 = SignallingGrainStorage.GoalWriteTicks;
+            sized0 = HeapGrainStorage.GoalWrites;
+            sizedBytes0 = HeapGrainStorage.GoalWrittenBytes;
         });
 
         var writes = SignallingGrainStorage.GoalWrites - writes0;
         var historyWrites = SignallingGrainStorage.HistoryWrites - history0;
         var ticks = SignallingGrainStorage.GoalWriteTicks - ticks0;
+        var sized = HeapGrainStorage.GoalWrites - sized0;
         return new LoopFigures(
             figures.PerSecond,
             figures.Completed == 0 ? 0 : (double)writes / figures.Completed,
             figures.Completed == 0 ? 0 : (double)historyWrites / figures.Completed,
             Percentiles.Ms(0, ticks) / Math.Max(1, writes),
+            sized == 0 ? null : Math.Round((double)(HeapGrainStorage.GoalWrittenBytes - sizedBytes0) / sized),
             figures.CpuMsPerUnit,
             figures.BytesPerUnit,
             figures.WorkItemsPerUnit);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Mdl.Goals;
 using Mdl.Storage;
 using Orleans.Storage;
 
@@ -22,10 +23,21 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
 {
     private static long _storedBytes;
     private static long _etags;
+    private static long _goalWrites;
+    private static long _goalWrittenBytes;
     private readonly ConcurrentDictionary<(string State, GrainId Grain), Stored> _states = new();
 
     /// <summary>The bytes every such storage holds now, outside the managed heap.</summary>
     public static long StoredBytes => Interlocked.Read(ref _storedBytes);
+
+    /// <summary>Goal states (<see cref="GoalState"/>) every such storage has written so far.</summary>
+    public static long GoalWrites => Interlocked.Read(ref _goalWrites);
+
+    /// <summary>
+    /// The serialised bytes of those writes: what a goal's write carries (its stored form), which the shaped chain's
+    /// write of a fixed block does not change with.
+    /// </summary>
+    public static long GoalWrittenBytes => Interlocked.Read(ref _goalWrittenBytes);
 
     /// <inheritdoc />
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -59,6 +71,12 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
 
         current?.Free();
         Interlocked.Add(ref _storedBytes, next.Length - (current?.Length ?? 0));
+        if (grainState.State is GoalState)
+        {
+            Interlocked.Increment(ref _goalWrites);
+            Interlocked.Add(ref _goalWrittenBytes, next.Length);
+        }
+
         grainState.ETag = next.ETag;
         grainState.RecordExists = true;
         return Task.CompletedTask;

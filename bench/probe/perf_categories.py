@@ -49,6 +49,14 @@ def read(path):
     return samples
 
 
+def load(path, tool):
+    """The samples of PATH, or exit with TOOL's message when it has none."""
+    samples = read(path)
+    if not samples:
+        sys.exit(f"{tool}: no samples in {path}")
+    return samples
+
+
 def part_of(sample):
     thread = sample[0]
     if "Server GC" in thread or "BGC" in thread:
@@ -65,9 +73,7 @@ def part_of(sample):
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: perf_categories.py PERF_SCRIPT_OUTPUT [FRAME_REGEX ...]")
-    samples = read(sys.argv[1])
-    if not samples:
-        sys.exit("perf_categories: no samples in " + sys.argv[1])
+    samples = load(sys.argv[1], "perf_categories")
     total = len(samples)
     shares = collections.Counter(part_of(s) for s in samples)
     print(f"{total} samples")

@@ -26,9 +26,7 @@ def short(frame):
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: perf_innermost.py PERF_SCRIPT_OUTPUT [ROWS]")
-    samples = perf_categories.read(sys.argv[1])
-    if not samples:
-        sys.exit("perf_innermost: no samples in " + sys.argv[1])
+    samples = perf_categories.load(sys.argv[1], "perf_innermost")
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     shares = collections.Counter()
     for sample in samples:
