@@ -42,6 +42,12 @@ internal sealed record BenchPlan
     /// <summary>Baseline/loop pairs, alternated so drift on a shared machine hits both.</summary>
     public int ThroughputRounds { get; init; } = 2;
 
+    /// <summary>Loops per round of the engine alone (<see cref="Measurements.EngineAlone"/>), after one round of warm-up.</summary>
+    public int EngineLoopsPerRound { get; init; } = 200_000;
+
+    /// <summary>Measured rounds of the engine alone; the fastest is reported.</summary>
+    public int EngineRounds { get; init; } = 5;
+
     /// <summary>Whether each throughput round also measures the durable baseline (a state write in the first hop).</summary>
     public bool DurableBaseline { get; init; } = true;
 
@@ -85,6 +91,8 @@ internal sealed record BenchPlan
         ThroughputMaxJitSettle = TimeSpan.FromSeconds(2),
         ThroughputWindow = TimeSpan.FromSeconds(3),
         ThroughputRounds = 1,
+        EngineLoopsPerRound = 50_000,
+        EngineRounds = 2,
         DurableBaseline = false,
         ShapedBaseline = false,
         ReactionChanges = 6,

@@ -13,7 +13,7 @@ using Orleans.Serialization;
 
 const string Usage =
     "usage: dotnet run -c Release --project bench -- [--quick] [--json FILE] " +
-    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--history-write-batch N] [--history-write-delay-ms N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only] [--idle-no-collect] [--before-reaction STEP,...]";
+    "[--only direct,stream,idle,throughput,reaction,memory,durable] [--postgres CONNECTION] [--durable-outstanding N] [--streams push|memory] [--stream-pull-ms N] [--memory-goals N] [--memory-users shared|own] [--memory-without-topics] [--storage heap|memory|sqlite] [--active-goals N] [--decision-history N] [--history-write-batch N] [--history-write-delay-ms N] [--dedupe-window N] [--idle-settle-s N] [--idle-window-s N] [--throughput-window-s N] [--throughput-rounds N] [--idle-silo-only] [--idle-no-collect] [--before-reaction STEP,...]";
 string[] allPhases = ["direct", "stream", "idle", "throughput", "reaction", "memory", "durable"];
 
 var quick = args.Contains("--quick");
@@ -91,6 +91,10 @@ var decisionHistory = Option("--decision-history") is { } h ? int.Parse(h, Cultu
 
 // The same for when decisions waiting in the state move to the history: at once when this many wait, else after this delay.
 var historyWriteBatch = Option("--history-write-batch") is { } batch ? int.Parse(batch, CultureInfo.InvariantCulture) : (int?)null;
+
+// How many observation ids each goal remembers for dedupe (the product's GoalEngineOptions.DedupeWindow): a busy goal's
+// state carries them all in every write.
+var dedupeWindow = Option("--dedupe-window") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : (int?)null;
 var historyWriteDelayMs = Option("--history-write-delay-ms") is { } delayMs ? int.Parse(delayMs, CultureInfo.InvariantCulture) : (int?)null;
 
 #if DEBUG
@@ -116,6 +120,7 @@ results.Config["memoryUsers"] = memoryUsers;
 results.Config["memoryDefinition"] = memoryWithoutTopics ? "examples/user-55.json without its topics" : "examples/user-55.json";
 results.Config["decisionHistory"] = decisionHistory?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["historyWriteBatch"] = historyWriteBatch?.ToString(CultureInfo.InvariantCulture) ?? "product default";
+results.Config["dedupeWindow"] = dedupeWindow?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["historyWriteDelayMs"] = historyWriteDelayMs?.ToString(CultureInfo.InvariantCulture) ?? "product default";
 results.Config["beforeReaction"] = beforeReaction;
 results.Config["idleCollect"] = idleCollect;
@@ -140,6 +145,7 @@ await using (var cluster = await BenchCluster.StartAsync(
     {
         goals.DecisionHistory = decisionHistory ?? goals.DecisionHistory;
         goals.HistoryWriteBatch = historyWriteBatch ?? goals.HistoryWriteBatch;
+        goals.DedupeWindow = dedupeWindow ?? goals.DedupeWindow;
         goals.HistoryWriteDelay = historyWriteDelayMs is { } delay ? TimeSpan.FromMilliseconds(delay) : goals.HistoryWriteDelay;
     },
     orleansMemoryStorage: storage == "memory"))
@@ -327,6 +333,16 @@ await using (var cluster = await BenchCluster.StartAsync(
             results.Details["mdlCpuMsPerLoopBudget"] = Percentiles.Round((2 * cpuPerCall.Average()) - cpuPerShapedCall.Average(), 4);
             results.Details["mdlBytesPerLoop"] = Math.Round(bytesPerLoop.Average() - bytesPerShapedCall.Average());
         }
+
+        // The engine's part of a loop, alone on one thread, against the bare call's CPU in the same run: what a ratio of 0.5
+        // leaves the whole MDL logic is mdlCpuMsPerLoopBudget, less than one bare call's CPU.
+        var engine = EngineAlone.Measure(plan.ActiveGoals, plan.EngineLoopsPerRound, plan.EngineRounds);
+        var engineShare = engine.MicrosecondsPerLoop / (1000 * cpuPerCall.Average());
+        results.Details["engineMicrosecondsPerLoop"] = engine.MicrosecondsPerLoop;
+        results.Details["engineBytesPerLoop"] = engine.BytesPerLoop;
+        results.Details["engineToBareCallCpu"] = Percentiles.Round(engineShare);
+        Step($"the goal engine alone: {engine.MicrosecondsPerLoop:0.00} µs and {engine.BytesPerLoop:N0} B a loop over {engine.Goals:N0} goals " +
+            $"(fastest of {plan.EngineRounds} rounds of {engine.LoopsPerRound:N0}), {engineShare:0.00} of a bare call's CPU");
     }
 
     if (SignallingGrainStorage.LastWritten(goals.Ids[0]) is { } loopState)
