@@ -91,11 +91,11 @@ var decisionHistory = Option("--decision-history") is { } h ? int.Parse(h, Cultu
 
 // The same for when decisions waiting in the state move to the history: at once when this many wait, else after this delay.
 var historyWriteBatch = Option("--history-write-batch") is { } batch ? int.Parse(batch, CultureInfo.InvariantCulture) : (int?)null;
+var historyWriteDelayMs = Option("--history-write-delay-ms") is { } delayMs ? int.Parse(delayMs, CultureInfo.InvariantCulture) : (int?)null;
 
 // How many observation ids each goal remembers for dedupe (the product's GoalEngineOptions.DedupeWindow): a busy goal's
 // state carries them all in every write.
 var dedupeWindow = Option("--dedupe-window") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : (int?)null;
-var historyWriteDelayMs = Option("--history-write-delay-ms") is { } delayMs ? int.Parse(delayMs, CultureInfo.InvariantCulture) : (int?)null;
 
 #if DEBUG
 Console.Error.WriteLine("warning: a Debug build; run with -c Release for figures worth reporting.");

@@ -34,8 +34,8 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
     public static long GoalWrites => Interlocked.Read(ref _goalWrites);
 
     /// <summary>
-    /// The serialised bytes of those writes: what a goal's write carries (its stored form), which the shaped chain's
-    /// write of a fixed block does not change with.
+    /// The serialised bytes of those writes: what a goal's write carries, to set beside the fixed block the shaped chain
+    /// writes.
     /// </summary>
     public static long GoalWrittenBytes => Interlocked.Read(ref _goalWrittenBytes);
 
