@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Mdl.Bench.Functions;
 using Mdl.Bench.Goals;
 using Mdl.Decisions;
 using Mdl.Functions;
@@ -24,10 +23,12 @@ internal static class EngineAlone
     /// <param name="BytesPerLoop">Managed bytes that round allocated per loop.</param>
     public sealed record Figures(int Goals, int LoopsPerRound, double MicrosecondsPerLoop, double BytesPerLoop);
 
-    /// <summary>Warms the engine up with one round, then measures <paramref name="rounds"/> more.</summary>
-    public static Figures Measure(int goals, int loopsPerRound, int rounds)
+    /// <summary>
+    /// Warms the engine up with one round, then measures <paramref name="rounds"/> more. <paramref name="functions"/> is
+    /// the silo's own directory, so Orient reads each function's latency and circuit as a goal's does.
+    /// </summary>
+    public static Figures Measure(IFunctionDirectory functions, int goals, int loopsPerRound, int rounds)
     {
-        var functions = new OneFunction(new BenchActFunction().Descriptor);
         var now = DateTimeOffset.UtcNow;
         var engines = new GoalEngine[goals];
         for (var i = 0; i < goals; i++)
@@ -116,15 +117,5 @@ internal static class EngineAlone
                 throw new InvalidOperationException($"engine loop: {otherwise}");
             }
         }
-    }
-
-    /// <summary>The one function the loop's goals may call, with no recorded latency and a closed circuit.</summary>
-    private sealed class OneFunction(FunctionDescriptor descriptor) : IFunctionDirectory
-    {
-        public IReadOnlyCollection<string> Names { get; } = [descriptor.Name];
-
-        public FunctionDescriptor? Find(string name) => name == descriptor.Name ? descriptor : null;
-
-        public FunctionHealth Health(string name) => default;
     }
 }

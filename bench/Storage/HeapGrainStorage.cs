@@ -23,19 +23,15 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
 {
     private static long _storedBytes;
     private static long _etags;
-    private static long _goalWrites;
     private static long _goalWrittenBytes;
     private readonly ConcurrentDictionary<(string State, GrainId Grain), Stored> _states = new();
 
     /// <summary>The bytes every such storage holds now, outside the managed heap.</summary>
     public static long StoredBytes => Interlocked.Read(ref _storedBytes);
 
-    /// <summary>Goal states (<see cref="GoalState"/>) every such storage has written so far.</summary>
-    public static long GoalWrites => Interlocked.Read(ref _goalWrites);
-
     /// <summary>
-    /// The serialised bytes of those writes: what a goal's write carries, to set beside the fixed block the shaped chain
-    /// writes.
+    /// The serialised bytes of the goal states (<see cref="GoalState"/>) every such storage has written so far: what a
+    /// goal's write carries, to set beside the fixed block the shaped chain writes.
     /// </summary>
     public static long GoalWrittenBytes => Interlocked.Read(ref _goalWrittenBytes);
 
@@ -73,7 +69,6 @@ internal sealed class HeapGrainStorage(IGrainStorageSerializer serializer) : IGr
         Interlocked.Add(ref _storedBytes, next.Length - (current?.Length ?? 0));
         if (grainState.State is GoalState)
         {
-            Interlocked.Increment(ref _goalWrites);
             Interlocked.Add(ref _goalWrittenBytes, next.Length);
         }
 
