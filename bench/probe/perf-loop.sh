@@ -4,7 +4,8 @@
 # of the loop (bench/probe/perf_categories.py). Needs `perf` and permission to profile (root).
 #   bench/probe/perf-loop.sh [OUT_DIR] [BENCH_DIR] [FRAME_REGEX ...]
 # FRAME_REGEX arguments add lines "share of samples with a frame matching this" to the report. PERF_WINDOW=baseline (or
-# "durable baseline") profiles that window of the same phase instead of the loops'.
+# "durable baseline", or "shaped chain") profiles that window of the same phase instead of the loops'. To compare two
+# windows part by part, run perf_categories.py --per-unit RATE on each, RATE the window's rate from its round line.
 set -euo pipefail
 window="${PERF_WINDOW:-loops}"
 out="${1:-bench/results/perf-loop}"
@@ -29,6 +30,6 @@ sleep 3
 perf record -F 1999 -g -p "$bench" -o "$out/perf.data" -- sleep 10 >/dev/null 2>&1
 wait "$bench"
 trap - EXIT
-grep "throughput round" "$log" | sed 's/^\[ *[0-9.]*s\] //'
+grep -E "throughput round|shaped chain round|durable baseline round" "$log" | sed 's/^\[ *[0-9.]*s\] //'
 perf script -i "$out/perf.data" -F comm,tid,ip,sym 2>/dev/null >"$out/perf.txt"
 python3 "$(dirname "$0")/perf_categories.py" "$out/perf.txt" "$@"

@@ -4,10 +4,16 @@
 A sample counts for the part its innermost recognised frame belongs to (so the state's codecs count as the state's
 serialisation even when the goal's grain called them); samples on the GC's and the JIT's own threads count apart.
 Further arguments are regular expressions: for each, the share of samples with any frame matching it (inclusive).
+With `--per-unit RATE` first (the loops or calls a second of the profiled window, from the bench's round line), each
+part is also given in CPU microseconds a unit, so profiles of two windows (the loops' and the shaped chain's, say) can
+be compared part by part: perf-loop.sh samples at 1999 Hz for 10 s, and the round's rate stands for the profiled 10 s.
 """
 import collections
 import re
 import sys
+
+SAMPLES_PER_CPU_SECOND = 1999  # perf-loop.sh: perf record -F 1999
+PROFILED_SECONDS = 10  # perf-loop.sh: perf record ... -- sleep 10
 
 PARTS = [
     ("goal state and history serialisation", r"Mdl\.Storage\.BinaryGrainStorageSerializer|OrleansCodeGen\.Mdl|DecisionLog|JsonElementCodec|Mdl\..*Codec"),
@@ -71,15 +77,27 @@ def part_of(sample):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit("usage: perf_categories.py PERF_SCRIPT_OUTPUT [FRAME_REGEX ...]")
-    samples = load(sys.argv[1], "perf_categories")
+    args = sys.argv[1:]
+    rate = None
+    if args[:1] == ["--per-unit"]:
+        if len(args) < 2:
+            sys.exit("perf_categories: --per-unit needs the window's units a second")
+        rate = float(args[1].replace(",", ""))
+        args = args[2:]
+    if not args:
+        sys.exit("usage: perf_categories.py [--per-unit RATE] PERF_SCRIPT_OUTPUT [FRAME_REGEX ...]")
+    samples = load(args[0], "perf_categories")
     total = len(samples)
     shares = collections.Counter(part_of(s) for s in samples)
-    print(f"{total} samples")
+
+    def per_unit(count):
+        # CPU seconds the samples stand for, over the units the window completed, in microseconds.
+        return "" if rate is None else f"{count / SAMPLES_PER_CPU_SECOND / (rate * PROFILED_SECONDS) * 1e6:6.2f} µs  "
+
+    print(f"{total} samples" + ("" if rate is None else f", {per_unit(total).strip()} a unit"))
     for name, count in shares.most_common():
-        print(f"{100 * count / total:5.1f} %  {name}")
-    for pattern in sys.argv[2:]:
+        print(f"{100 * count / total:5.1f} %  {per_unit(count)}{name}")
+    for pattern in args[1:]:
         count = sum(1 for s in samples if any(re.search(pattern, f) for f in s[1:]))
         print(f"{100 * count / total:5.1f} %  with a frame matching {pattern}")
 
