@@ -337,7 +337,9 @@ await using (var cluster = await BenchCluster.StartAsync(
         // The engine's part of a loop, alone on one thread, against the bare call's CPU in the same run: what a ratio of 0.5
         // leaves the whole MDL logic is mdlCpuMsPerLoopBudget, less than one bare call's CPU.
         var engine = EngineAlone.Measure(
-            cluster.SiloServices.GetRequiredService<Mdl.Functions.IFunctionDirectory>(), plan.ActiveGoals, plan.EngineLoopsPerRound, plan.EngineRounds);
+            cluster.SiloServices.GetRequiredService<Mdl.Functions.IFunctionDirectory>(),
+            cluster.SiloServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Mdl.Goals.GoalEngineOptions>>().Value,
+            plan.ActiveGoals, plan.EngineLoopsPerRound, plan.EngineRounds);
         var engineShare = engine.MicrosecondsPerLoop / (1000 * cpuPerCall.Average());
         results.Details["engineMicrosecondsPerLoop"] = engine.MicrosecondsPerLoop;
         results.Details["engineBytesPerLoop"] = engine.BytesPerLoop;

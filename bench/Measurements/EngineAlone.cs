@@ -25,19 +25,21 @@ internal static class EngineAlone
 
     /// <summary>
     /// Warms the engine up with one round, then measures <paramref name="rounds"/> more. <paramref name="functions"/> is
-    /// the silo's own directory, so Orient reads each function's latency and circuit as a goal's does.
+    /// the silo's own directory, so Orient reads each function's latency and circuit as a goal's does, and
+    /// <paramref name="options"/> the silo's own goal options, so a run's <c>--dedupe-window</c> or
+    /// <c>--history-write-batch</c> reaches these goals as it reaches the silo's.
     /// </summary>
-    public static Figures Measure(IFunctionDirectory functions, int goals, int loopsPerRound, int rounds)
+    public static Figures Measure(IFunctionDirectory functions, GoalEngineOptions options, int goals, int loopsPerRound, int rounds)
     {
         var now = DateTimeOffset.UtcNow;
         var engines = new GoalEngine[goals];
         for (var i = 0; i < goals; i++)
         {
-            engines[i] = new GoalEngine($"engine-{i}", new GoalState(), new GoalEngineOptions());
+            engines[i] = new GoalEngine($"engine-{i}", new GoalState(), options);
             engines[i].Define(BenchDefinitions.Loop, now);
         }
 
-        var loops = new EngineLoops(engines, functions, now);
+        var loops = new EngineLoops(engines, functions, options.HistoryWriteBatch, now);
         loops.Run(loopsPerRound);
         var best = double.MaxValue;
         var bytes = 0.0;
@@ -58,11 +60,9 @@ internal static class EngineAlone
     }
 
     /// <summary>The loops, goal after goal, with the clock moving on a little each loop as it does under load.</summary>
-    private sealed class EngineLoops(GoalEngine[] engines, IFunctionDirectory functions, DateTimeOffset start)
+    /// <param name="archiveEvery">How many settled decisions the goal grain moves to the history at a time.</param>
+    private sealed class EngineLoops(GoalEngine[] engines, IFunctionDirectory functions, int archiveEvery, DateTimeOffset start)
     {
-        // The goal grain moves a goal's settled decisions to its history this many at a time (the default batch).
-        private static readonly int ArchiveEvery = new GoalEngineOptions().HistoryWriteBatch;
-
         private static readonly ActionOutcome Succeeded = new() { Status = OutcomeStatus.Succeeded, DurationMs = 0.1 };
 
         private readonly long[] _decisions = new long[engines.Length];
@@ -104,7 +104,7 @@ internal static class EngineAlone
 
             // What the grain does around its write: trim, and move settled decisions on once a batch of them waits.
             engine.Trim(_now);
-            if (++_decisions[goal] % ArchiveEvery == 0)
+            if (++_decisions[goal] % archiveEvery == 0)
             {
                 engine.DecisionsArchived(engine.ArchiveDecisions([.. engine.State.Decisions]));
             }
